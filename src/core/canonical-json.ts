@@ -1,0 +1,56 @@
+/**
+ * Canonical JSON, as the Matrix spec defines it (appendices, "Canonical JSON"): object keys sorted by code point,
+ * no insignificant whitespace, UTF-8 characters unescaped except the ones JSON requires, and only integers in
+ * [-(2**53)+1, 2**53-1]. Signatures, content hashes and reference hashes are all computed over this form.
+ */
+export class CanonicalJsonError extends Error {}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+export function canonicalJson(value: unknown): string {
+  return encode(value, '');
+}
+
+function encode(value: unknown, path: string): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isInteger(value) || Math.abs(value) > MAX_SAFE) {
+        throw new CanonicalJsonError(`${path || 'value'} is not an integer in the canonical JSON range: ${value}`);
+      }
+      return Object.is(value, -0) ? '0' : String(value);
+    case 'string':
+      return encodeString(value);
+    case 'object':
+      if (Array.isArray(value)) return `[${value.map((v, i) => encode(v, `${path}[${i}]`)).join(',')}]`;
+      return encodeObject(value as Record<string, unknown>, path);
+    default:
+      throw new CanonicalJsonError(`${path || 'value'} cannot be encoded as JSON (${typeof value})`);
+  }
+}
+
+function encodeObject(object: Record<string, unknown>, path: string): string {
+  // Code-point order; JavaScript's default sort compares UTF-16 code units, which differs for astral characters.
+  const keys = Object.keys(object).filter((k) => object[k] !== undefined).sort(compareCodePoints);
+  const members = keys.map((k) => `${encodeString(k)}:${encode(object[k], path ? `${path}.${k}` : k)}`);
+  return `{${members.join(',')}}`;
+}
+
+export function compareCodePoints(a: string, b: string): number {
+  const left = Array.from(a);
+  const right = Array.from(b);
+  const n = Math.min(left.length, right.length);
+  for (let i = 0; i < n; i++) {
+    const d = left[i]!.codePointAt(0)! - right[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return left.length - right.length;
+}
+
+// JSON.stringify escapes exactly what canonical JSON requires (", \, control characters as \b \f \n \r \t or \u00XX)
+// and leaves every other character, including lone surrogates' well-formed escapes, as it is.
+function encodeString(s: string): string {
+  return JSON.stringify(s);
+}

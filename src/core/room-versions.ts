@@ -1,0 +1,52 @@
+/**
+ * What this service needs to know about each room version (spec: content/rooms/v1.md ... v12.md): how event IDs
+ * are formed, how prev_events/auth_events are written, which redaction rules apply and what room IDs look like.
+ */
+export type EventIdFormat = 'carried' | 'base64' | 'url-safe-base64';
+
+export interface RoomVersion {
+  readonly id: string;
+  /** v1/v2 carry `event_id` in the PDU; v3 uses the reference hash in base64, v4+ in URL-safe base64. */
+  readonly eventIdFormat: EventIdFormat;
+  /** v1/v2 list `[event_id, {sha256}]` pairs in prev_events and auth_events; later versions list IDs. */
+  readonly referencesAreHashPairs: boolean;
+  /** v1-v5 keep `aliases` of m.room.aliases when redacting; v6 dropped that exception. */
+  readonly redactionKeepsAliases: boolean;
+  /** v8+ keep join_rules `allow`. */
+  readonly redactionKeepsJoinRulesAllow: boolean;
+  /** v9+ keep member `join_authorised_via_users_server`. */
+  readonly redactionKeepsJoinAuthorisedVia: boolean;
+  /** v11+ ("updated redaction rules", MSC2176/MSC3821/MSC3989). */
+  readonly redactionV11: boolean;
+  /** v12: the room ID is the create event's ID with a `!` sigil and no server name; the create event has no room_id. */
+  readonly roomIdIsCreateEventId: boolean;
+}
+
+function version(id: string, n: number): RoomVersion {
+  return Object.freeze({
+    id,
+    eventIdFormat: n <= 2 ? 'carried' : n === 3 ? 'base64' : 'url-safe-base64',
+    referencesAreHashPairs: n <= 2,
+    redactionKeepsAliases: n <= 5,
+    redactionKeepsJoinRulesAllow: n >= 8,
+    redactionKeepsJoinAuthorisedVia: n >= 9,
+    redactionV11: n >= 11,
+    roomIdIsCreateEventId: n >= 12,
+  } satisfies RoomVersion);
+}
+
+const ROOM_VERSIONS: ReadonlyMap<string, RoomVersion> = new Map(
+  Array.from({ length: 12 }, (_, i) => [String(i + 1), version(String(i + 1), i + 1)] as const),
+);
+
+export const SUPPORTED_ROOM_VERSIONS: readonly string[] = Array.from(ROOM_VERSIONS.keys());
+
+export function getRoomVersion(id: string): RoomVersion | undefined {
+  return ROOM_VERSIONS.get(id);
+}
+
+/** The room version a create event declares; the spec's default is "1" when `room_version` is absent. */
+export function declaredRoomVersion(createContent: unknown): string {
+  const declared = (createContent as { room_version?: unknown } | null | undefined)?.room_version;
+  return typeof declared === 'string' ? declared : '1';
+}
