@@ -49,8 +49,12 @@ export function compareCodePoints(a: string, b: string): number {
   return left.length - right.length;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 // JSON.stringify escapes exactly what canonical JSON requires (", \, control characters as \b \f \n \r \t or \u00XX)
-// and leaves every other character, including lone surrogates' well-formed escapes, as it is.
+// and leaves every other character as it is. A lone surrogate has no UTF-8 encoding, and the grammar's only \u
+// escapes are for U+0000-U+001F, so a string holding one has no canonical form (JSON.stringify would write "\ud800").
 function encodeString(s: string): string {
+  if (LONE_SURROGATE.test(s)) throw new CanonicalJsonError(`string contains a lone UTF-16 surrogate: ${JSON.stringify(s)}`);
   return JSON.stringify(s);
 }

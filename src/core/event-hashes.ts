@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
-import { encodeBase64, encodeBase64UrlSafe } from './base64';
+import { decodeBase64, encodeBase64, encodeBase64UrlSafe } from './base64';
 import { redactEvent, isObject } from './redaction';
 import type { RoomVersion } from './room-versions';
 import { signJson, type SigningKey } from './signing';
@@ -17,14 +17,24 @@ function sha256(text: string): Buffer {
 
 /** sha256 over the event without `unsigned`, `signatures` and `hashes`, unpadded base64. */
 export function computeContentHash(event: Json): string {
-  const { unsigned: _u, signatures: _s, hashes: _h, ...rest } = event;
-  return encodeBase64(sha256(canonicalJson(rest)));
+  return encodeBase64(contentHashBytes(event));
 }
 
-/** Whether `hashes.sha256` matches the event's content; false when it is missing. */
+function contentHashBytes(event: Json): Buffer {
+  const { unsigned: _u, signatures: _s, hashes: _h, ...rest } = event;
+  return sha256(canonicalJson(rest));
+}
+
+/**
+ * Whether `hashes.sha256` matches the event's content; false when it is missing or not Base64. As the spec says
+ * ("the content hash in the `hashes` property of the received event is base64-decoded, and the two are compared"),
+ * the bytes are compared, so padded Base64 is accepted too.
+ */
 export function contentHashMatches(event: Json): boolean {
   const hashes = event.hashes;
-  return isObject(hashes) && typeof hashes.sha256 === 'string' && hashes.sha256 === computeContentHash(event);
+  if (!isObject(hashes) || typeof hashes.sha256 !== 'string') return false;
+  const received = decodeBase64(hashes.sha256);
+  return received !== undefined && received.equals(contentHashBytes(event));
 }
 
 /** sha256 over the redacted event without `signatures` and `unsigned`. */

@@ -29,8 +29,10 @@ function redactContent(type: string, content: Json, version: RoomVersion): Json 
         'membership',
         ...(version.redactionKeepsJoinAuthorisedVia ? ['join_authorised_via_users_server'] : []),
       ]);
+      // v11+: "The `third_party_invite` key ... is no longer redacted, *but* will only contain the `signed` key after
+      // redaction" (rooms/v11.md), so an object without `signed` stays as {} (as Synapse's prune_event_dict does).
       const invite = content.third_party_invite;
-      if (version.redactionV11 && isObject(invite) && 'signed' in invite) kept.third_party_invite = { signed: invite.signed };
+      if (version.redactionV11 && isObject(invite)) kept.third_party_invite = 'signed' in invite ? { signed: invite.signed } : {};
       return kept;
     }
     case 'm.room.create':

@@ -37,13 +37,13 @@ export function generateSigningKey(version: string): SigningKey {
 export function parseSigningKeyFile(text: string): SigningKey[] {
   return text
     .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line.length > 0)
-    .map((line, index) => {
+    .map((line, index) => ({ line: line.trim(), number: index + 1 }))
+    .filter(({ line }) => line.length > 0)
+    .map(({ line, number }) => {
       const [algorithm, version, seedText, ...rest] = line.split(/\s+/);
       const seed = seedText === undefined ? undefined : decodeBase64(seedText);
       if (algorithm !== 'ed25519' || version === undefined || seed === undefined || seed.length !== 32 || rest.length) {
-        throw new Error(`signing key file line ${index + 1} is not "ed25519 <version> <base64 seed>"`);
+        throw new Error(`signing key file line ${number} is not "ed25519 <version> <base64 seed>"`);
       }
       return signingKeyFromSeed(version, seed);
     });

@@ -4,8 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../paths';
 
-export const CYPHER_DIR = join(__dirname, '..', '..', ...(__dirname.includes(`${join('dist', 'src')}`) ? ['..'] : []), 'cypher');
+export const CYPHER_DIR = join(PROJECT_ROOT, 'cypher');
 
 export function loadCypher<Name extends string>(names: readonly Name[], dir: string = CYPHER_DIR): Readonly<Record<Name, string>> {
   const queries = {} as Record<Name, string>;

@@ -1,0 +1,16 @@
+// Stores a batch of imported events. An event already stored is left exactly as it is; a placeholder (an event
+// only named in another event's prev_events or auth_events so far) is filled in. Edges are added separately, by
+// import-edges.cypher, for the events this query reports as 'stored'.
+// Returns: event_id, outcome ('stored' | 'unchanged' | 'conflict': already stored with another PDU) per row.
+// Parameters: $events, a list of maps {event_id, room_id, type, state_key, sender, origin_server_ts, depth, pdu,
+//   content_hash_ok}, one per event ID.
+UNWIND $events AS row
+MERGE (event:Event {event_id: row.event_id})
+WITH event, row, event.pdu AS before
+FOREACH (_ IN CASE WHEN before IS NULL THEN [1] ELSE [] END |
+  SET event.room_id = row.room_id, event.type = row.type, event.state_key = row.state_key,
+      event.sender = row.sender, event.origin_server_ts = row.origin_server_ts, event.depth = row.depth,
+      event.pdu = row.pdu, event.content_hash_ok = row.content_hash_ok
+  REMOVE event:Placeholder)
+RETURN row.event_id AS event_id,
+       CASE WHEN before IS NULL THEN 'stored' WHEN before = row.pdu THEN 'unchanged' ELSE 'conflict' END AS outcome

@@ -1,0 +1,59 @@
+/**
+ * npm run generate -- --events N --room-version V --seed S --out FILE [--servers K] [--history-visibility H]
+ * Writes a real signed room as JSON lines to FILE and its servers' keys to FILE.keys.json.
+ */
+import { createWriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { generateRoom, roomBuilderFor, type GenerateOptions } from '../generator/generate-room';
+import { keysFilePath, writeKeysFile } from '../generator/keys-file';
+import { getRoomVersion } from '../core/room-versions';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      events: { type: 'string', default: '1000' },
+      'room-version': { type: 'string', default: '10' },
+      seed: { type: 'string', default: 'maxtryx' },
+      out: { type: 'string' },
+      servers: { type: 'string', default: '4' },
+      'history-visibility': { type: 'string', default: 'shared' },
+    },
+  });
+  const events = Number(values.events);
+  const servers = Number(values.servers);
+  if (!Number.isInteger(events) || events < 1) fail(`--events must be a positive integer, not "${values.events}"`);
+  if (!Number.isInteger(servers) || servers < 1) fail(`--servers must be a positive integer, not "${values.servers}"`);
+  if (getRoomVersion(values['room-version']!) === undefined) fail(`--room-version ${values['room-version']} is not a room version 1-12`);
+  if (!values.out) fail('--out FILE is required');
+  const options: GenerateOptions = {
+    events,
+    roomVersion: values['room-version']!,
+    seed: values.seed!,
+    servers,
+    historyVisibility: values['history-visibility']!,
+  };
+  const path = await writeRoom(options, values.out!);
+  process.stderr.write(`Wrote ${events} events to ${values.out} and the servers' keys to ${path}\n`);
+}
+
+/** Writes the room to `out` and its keys next to it; returns the keys file's path. */
+export async function writeRoom(options: GenerateOptions, out: string): Promise<string> {
+  const builder = roomBuilderFor(options);
+  const stream = createWriteStream(out);
+  for (const event of generateRoom(options, builder)) {
+    if (!stream.write(`${JSON.stringify(event.pdu)}\n`)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
+  }
+  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  const keysPath = keysFilePath(out);
+  writeKeysFile(keysPath, { room_id: builder.roomId, room_version: options.roomVersion, servers: builder.servers() });
+  return keysPath;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+if (require.main === module) {
+  main().catch((error: Error) => fail(error.message));
+}

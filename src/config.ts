@@ -1,0 +1,99 @@
+/**
+ * Every setting, in one joi schema, read from the environment once (in main.ts and the CLIs) and passed on as a
+ * frozen value. A bad variable stops start-up with a message naming it. The README's configuration table lists
+ * each with its default.
+ */
+import Joi from 'joi';
+
+export interface TrustedKeyServer {
+  readonly serverName: string;
+  readonly verifyKeys: Readonly<Record<string, string>>;
+}
+
+export interface Config {
+  readonly serverName: string;
+  readonly host: string;
+  readonly port: number;
+  readonly signingKeyPath: string;
+  readonly neo4j: { readonly uri?: string; readonly user?: string; readonly password?: string; readonly database?: string };
+  readonly bodyLimitBytes: number;
+  readonly missingEventsMaxLimit: number;
+  readonly maxLatestEvents: number;
+  readonly maxEarliestEvents: number;
+  readonly federationVerifyTls: boolean;
+  readonly federationAllowPrivateAddresses: boolean;
+  readonly keyFetchTimeoutMs: number;
+  readonly trustedKeyServers: readonly TrustedKeyServer[];
+  readonly logLevel: string;
+  readonly demoRoomEvents: number;
+}
+
+const schema = Joi.object({
+  SERVER_NAME: Joi.string().pattern(/^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/).default('localhost:8008'),
+  HOST: Joi.string().default('127.0.0.1'),
+  PORT: Joi.number().integer().min(0).max(65535).default(8008),
+  SIGNING_KEY_PATH: Joi.string().default('.data/signing.key'),
+  NEO4J_URI: Joi.string().uri({ scheme: ['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc'] }).empty(''),
+  NEO4J_USER: Joi.string().empty(''),
+  NEO4J_PASSWORD: Joi.string().empty('').allow(''),
+  NEO4J_DATABASE: Joi.string().empty(''),
+  BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(1024 * 1024),
+  MISSING_EVENTS_MAX_LIMIT: Joi.number().integer().min(1).max(1000).default(20),
+  MAX_LATEST_EVENTS: Joi.number().integer().min(1).default(256),
+  MAX_EARLIEST_EVENTS: Joi.number().integer().min(0).default(4096),
+  FEDERATION_VERIFY_TLS: Joi.boolean().truthy('1').falsy('0').default(true),
+  FEDERATION_ALLOW_PRIVATE_ADDRESSES: Joi.boolean().truthy('1').falsy('0').default(false),
+  KEY_FETCH_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  TRUSTED_KEY_SERVERS: Joi.string().empty('').default(''),
+  LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
+  DEMO_ROOM_EVENTS: Joi.number().integer().min(0).default(2000),
+}).unknown(true);
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  const { value, error } = schema.validate(env, { abortEarly: true, convert: true });
+  if (error) {
+    const detail = error.details[0]!;
+    throw new ConfigError(`${String(detail.path[0])} is invalid: ${detail.message.replace(/^"[^"]*" /, '')}`);
+  }
+  return Object.freeze({
+    serverName: value.SERVER_NAME,
+    host: value.HOST,
+    port: value.PORT,
+    signingKeyPath: value.SIGNING_KEY_PATH,
+    neo4j: Object.freeze({
+      uri: value.NEO4J_URI,
+      user: value.NEO4J_USER,
+      password: value.NEO4J_PASSWORD,
+      database: value.NEO4J_DATABASE,
+    }),
+    bodyLimitBytes: value.BODY_LIMIT_BYTES,
+    missingEventsMaxLimit: value.MISSING_EVENTS_MAX_LIMIT,
+    maxLatestEvents: value.MAX_LATEST_EVENTS,
+    maxEarliestEvents: value.MAX_EARLIEST_EVENTS,
+    federationVerifyTls: value.FEDERATION_VERIFY_TLS,
+    federationAllowPrivateAddresses: value.FEDERATION_ALLOW_PRIVATE_ADDRESSES,
+    keyFetchTimeoutMs: value.KEY_FETCH_TIMEOUT_MS,
+    trustedKeyServers: parseTrustedKeyServers(value.TRUSTED_KEY_SERVERS),
+    logLevel: value.LOG_LEVEL,
+    demoRoomEvents: value.DEMO_ROOM_EVENTS,
+  });
+}
+
+/** `TRUSTED_KEY_SERVERS`: `name ed25519:id base64key [ed25519:id base64key ...]`, notaries separated by commas. */
+function parseTrustedKeyServers(text: string): TrustedKeyServer[] {
+  if (text.trim() === '') return [];
+  return text.split(',').map((entry) => {
+    const [serverName, ...rest] = entry.trim().split(/\s+/);
+    if (!serverName || rest.length === 0 || rest.length % 2 !== 0) {
+      throw new ConfigError(`TRUSTED_KEY_SERVERS is invalid: "${entry.trim()}" is not "server_name key_id public_key ..."`);
+    }
+    const verifyKeys: Record<string, string> = {};
+    for (let i = 0; i < rest.length; i += 2) {
+      if (!/^ed25519:[A-Za-z0-9_]+$/.test(rest[i]!)) throw new ConfigError(`TRUSTED_KEY_SERVERS is invalid: ${rest[i]} is not an ed25519 key ID`);
+      verifyKeys[rest[i]!] = rest[i + 1]!;
+    }
+    return { serverName, verifyKeys };
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * Server ACLs (`m.room.server_acl`; server-server API, "Server Access Control Lists (ACLs)"). The caller decides
+ * what a room without an ACL event means (the spec: allow); this evaluates the content of one that exists.
+ */
+import { isIpLiteral, stripPort } from './server-name';
+
+/**
+ * Whether `serverName` may take part in a room whose `m.room.server_acl` content is `aclContent`, in the order the
+ * event's schema gives: IP literals when `allow_ip_literals` is false, then `deny`, then `allow`, else deny.
+ * Malformed content is read as Synapse reads it: a non-boolean `allow_ip_literals` counts as true, a non-array
+ * `allow` or `deny` as an empty list, and entries that are not strings are skipped.
+ */
+export function serverAclAllows(aclContent: unknown, serverName: string): boolean {
+  const content = isObject(aclContent) ? aclContent : {};
+  // "the suspect server's port number must not be considered": evil.com:1234 is judged as evil.com.
+  const host = stripPort(serverName);
+
+  const allowIpLiterals = typeof content.allow_ip_literals === 'boolean' ? content.allow_ip_literals : true;
+  if (!allowIpLiterals && isIpLiteral(host)) return false;
+
+  if (globs(content.deny).some((glob) => globMatches(glob, host))) return false;
+  // A missing or empty `allow` "defaults to an empty list ..., effectively disallowing every server".
+  return globs(content.allow).some((glob) => globMatches(glob, host));
+}
+
+/**
+ * Glob-style matching (spec appendices, "Glob-style matching"): `*` is zero or more characters, `?` exactly one,
+ * and the ACL schema makes it case-insensitive. This walks the pattern with one backtrack point instead of
+ * compiling a regular expression, so a pattern from room state such as `*a*a*a*a*b` costs at most
+ * length(pattern) x length(name) steps rather than backtracking exponentially.
+ */
+export function globMatches(glob: string, name: string): boolean {
+  const pattern = Array.from(glob.toLowerCase());
+  const text = Array.from(name.toLowerCase());
+  let p = 0;
+  let t = 0;
+  let starAt = -1;
+  let starText = 0;
+  while (t < text.length) {
+    const c = pattern[p];
+    if (c === '?' || (c !== undefined && c !== '*' && c === text[t])) {
+      p++;
+      t++;
+    } else if (c === '*') {
+      starAt = p++;
+      starText = t;
+    } else if (starAt >= 0) {
+      // Let the last `*` swallow one more character and try the rest of the pattern again.
+      p = starAt + 1;
+      t = ++starText;
+    } else {
+      return false;
+    }
+  }
+  while (pattern[p] === '*') p++;
+  return p === pattern.length;
+}
+
+function globs(list: unknown): string[] {
+  return Array.isArray(list) ? list.filter((entry): entry is string => typeof entry === 'string') : [];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

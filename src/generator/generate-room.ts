@@ -1,0 +1,98 @@
+/**
+ * A random but reproducible room: a creator, members from several servers joining over time, power levels, join
+ * rules, history visibility, a name now and then, and messages, with forks (events sent from the same forward
+ * extremities by different servers) that later events merge.
+ */
+import { RoomBuilder, type BuiltEvent } from './room-builder';
+import { SeededRandom } from './random';
+
+export interface GenerateOptions {
+  readonly events: number;
+  readonly roomVersion: string;
+  readonly seed: string;
+  readonly servers?: number;
+  readonly historyVisibility?: string;
+}
+
+export function serverNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `hs${i + 1}.test`);
+}
+
+/** Yields the room's events in the order they were created; the builder holds the keys and the room ID. */
+export function* generateRoom(options: GenerateOptions, builder = roomBuilderFor(options)): Generator<BuiltEvent> {
+  const random = new SeededRandom(`${options.seed}/plan`);
+  const servers = serverNames(Math.max(1, options.servers ?? 4));
+  const creator = `@alice:${servers[0]}`;
+  const joined: string[] = [creator];
+  const powerUsers: Record<string, number> = { [creator]: 100 };
+  let userCount = 0;
+
+  const setup: Array<() => BuiltEvent> = [
+    () => builder.create(creator),
+    () => builder.add({ type: 'm.room.member', state_key: creator, sender: creator, content: { membership: 'join', displayname: 'alice' } }),
+    () => builder.add({ type: 'm.room.power_levels', state_key: '', sender: creator, content: powerLevels(powerUsers) }),
+    () => builder.add({ type: 'm.room.join_rules', state_key: '', sender: creator, content: { join_rule: 'public' } }),
+    () =>
+      builder.add({
+        type: 'm.room.history_visibility',
+        state_key: '',
+        sender: creator,
+        content: { history_visibility: options.historyVisibility ?? 'shared' },
+      }),
+  ];
+  let produced = 0;
+  for (const step of setup) {
+    if (produced >= options.events) return;
+    yield step();
+    produced += 1;
+  }
+
+  while (produced < options.events) {
+    const roll = random.next();
+    if (roll < 0.08 && produced + 3 <= options.events) {
+      // A fork: two or three servers send from the same extremities at once; each branch runs on for a while,
+      // and the next event after the fork merges the branches' tips (the builder's forward extremities).
+      const base = builder.forwardExtremities();
+      const branches = random.int(2, 3);
+      for (let b = 0; b < branches && produced < options.events; b++) {
+        let prev = base;
+        const length = random.int(1, 3);
+        for (let i = 0; i < length && produced < options.events; i++) {
+          const event = builder.add({ type: 'm.room.message', sender: random.pick(joined), content: message(random, produced), prev });
+          prev = [event];
+          produced += 1;
+          yield event;
+        }
+      }
+      continue;
+    }
+    let event: BuiltEvent;
+    if (roll < 0.14 || joined.length < servers.length) {
+      userCount += 1;
+      const user = `@user${userCount}:${servers[userCount % servers.length]}`;
+      joined.push(user);
+      event = builder.add({ type: 'm.room.member', state_key: user, sender: user, content: { membership: 'join', displayname: `user ${userCount}` } });
+    } else if (roll < 0.16) {
+      event = builder.add({ type: 'm.room.name', state_key: '', sender: creator, content: { name: `Room ${produced}` } });
+    } else {
+      event = builder.add({ type: 'm.room.message', sender: random.pick(joined), content: message(random, produced) });
+    }
+    produced += 1;
+    yield event;
+  }
+}
+
+export function roomBuilderFor(options: GenerateOptions): RoomBuilder {
+  return new RoomBuilder(options.roomVersion, options.seed);
+}
+
+function powerLevels(users: Record<string, number>): Record<string, unknown> {
+  return {
+    ban: 50, events: { 'm.room.name': 50, 'm.room.power_levels': 100 }, events_default: 0, invite: 0, kick: 50,
+    redact: 50, state_default: 50, users, users_default: 0,
+  };
+}
+
+function message(random: SeededRandom, n: number): Record<string, unknown> {
+  return { msgtype: 'm.text', body: `message ${n} ${random.opaque(8)}` };
+}

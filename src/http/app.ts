@@ -1,0 +1,36 @@
+/**
+ * createApp(deps) builds the Express app from its dependencies; main.ts wires the real ones and tests build their
+ * own on port 0. Order: request log, routes (body, then X-Matrix authentication, then the handler), 404 for
+ * anything else, and the error middleware that turns every failure into a Matrix error body.
+ */
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from '../logger';
+import type { MissingEventsDeps } from '../service/get-missing-events';
+import type { LocalServer } from '../service/server-keys';
+import { errorHandler, notFound } from './errors';
+import { jsonBody } from './json-body';
+import { requestLog } from './request-log';
+import { federationRoutes, localServerRoutes } from './routes';
+
+export interface AppDeps {
+  readonly missingEvents: MissingEventsDeps;
+  readonly server: LocalServer;
+  /** The X-Matrix middleware; it sets res.locals.origin. */
+  readonly authenticate: RequestHandler;
+  readonly logger: Logger;
+  readonly bodyLimitBytes: number;
+  readonly now?: () => number;
+  readonly version?: string;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestLog(deps.logger));
+  app.use(localServerRoutes(deps.server, deps.now ?? Date.now, deps.version ?? '0.1.0'));
+  app.use(federationRoutes(deps.missingEvents, [deps.authenticate], jsonBody(deps.bodyLimitBytes)));
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,44 @@
+/**
+ * The federation routes this service answers. Each handler is a thin shell: the authenticated origin comes from
+ * the X-Matrix middleware, the work from the service layer.
+ */
+import { Router, type Request, type Response } from 'express';
+import { MatrixError } from '../errors';
+import { getMissingEvents, type MissingEventsDeps } from '../service/get-missing-events';
+import { serverKeysResponse, type LocalServer } from '../service/server-keys';
+import { methodNotAllowed } from './errors';
+import type { RequestHandler } from 'express';
+
+export const MISSING_EVENTS_PATH = '/_matrix/federation/v1/get_missing_events/:roomId';
+
+export function federationRoutes(deps: MissingEventsDeps, authenticate: RequestHandler[], readBody: RequestHandler[]): Router {
+  const router = Router();
+  router.post(MISSING_EVENTS_PATH, ...readBody, ...authenticate, async (req: Request, res: Response) => {
+    const origin = res.locals.origin as string;
+    const roomId = req.params.roomId as string;
+    res.locals.roomId = roomId;
+    if (req.body === undefined) throw new MatrixError('M_NOT_JSON', 'The request body is missing; send a JSON object');
+    const body = req.body as { latest_events?: unknown; earliest_events?: unknown };
+    if (Array.isArray(body.latest_events)) res.locals.latestCount = body.latest_events.length;
+    if (Array.isArray(body.earliest_events)) res.locals.earliestCount = body.earliest_events.length;
+    const pdus = await getMissingEvents(deps, origin, roomId, req.body);
+    res.locals.eventCount = pdus.length;
+    // Each PDU goes out as the JSON string it was imported as: no re-encoding, byte for byte what was signed.
+    res.type('application/json').send(`{"events":[${pdus.join(',')}]}`);
+  });
+  router.all(MISSING_EVENTS_PATH, methodNotAllowed);
+  return router;
+}
+
+export function localServerRoutes(server: LocalServer, now: () => number, version: string): Router {
+  const router = Router();
+  router.get('/_matrix/key/v2/server', (_req, res) => {
+    res.json(serverKeysResponse(server, now()));
+  });
+  router.all('/_matrix/key/v2/server', methodNotAllowed);
+  router.get('/_matrix/federation/v1/version', (_req, res) => {
+    res.json({ server: { name: 'MaxTryX missing-events', version } });
+  });
+  router.all('/_matrix/federation/v1/version', methodNotAllowed);
+  return router;
+}

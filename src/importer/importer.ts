@@ -1,0 +1,200 @@
+/**
+ * Imports federation PDUs, one JSON object per line, into the room graph. A file may mix rooms of several room
+ * versions and list events in any order: an event waits until its room's version is known (from an
+ * m.room.create in the input or a room already stored). Bad lines are reported with their number and skipped;
+ * every good line is stored. Writes are batched, one batch in flight while the next is parsed.
+ */
+import { readPdu, roomIdOfPdu, type StoredEvent } from '../core/pdu';
+import { isObject } from '../core/redaction';
+import { declaredRoomVersion, getRoomVersion, type RoomVersion } from '../core/room-versions';
+import type { EventStore, ImportOutcome } from '../store/event-store';
+
+export interface ImportProblem {
+  /** Where: `file:line`. */
+  readonly at: string;
+  readonly message: string;
+  /** A warning leaves the event stored (a content hash mismatch stores it redacted); an error skips the line. */
+  readonly severity: 'error' | 'warning';
+}
+
+export interface ImportSummary {
+  stored: number;
+  unchanged: number;
+  skipped: number;
+  hashMismatches: number;
+  rooms: number;
+  seconds: number;
+}
+
+export interface ImporterOptions {
+  readonly batchSize?: number;
+  readonly onProblem?: (problem: ImportProblem) => void;
+  readonly onProgress?: (summary: ImportSummary) => void;
+  readonly now?: () => number;
+}
+
+interface Line {
+  readonly at: string;
+  readonly text: string;
+  readonly pdu: Record<string, unknown>;
+}
+
+export class Importer {
+  private readonly versions = new Map<string, RoomVersion>();
+  private readonly lookedUp = new Set<string>();
+  private readonly savedRooms = new Set<string>();
+  private readonly pending = new Map<string, Line[]>();
+  private batch = new Map<string, { event: StoredEvent; at: string }>();
+  private inflight: Promise<void> = Promise.resolve();
+  private readonly touchedRooms = new Set<string>();
+  private readonly summary: ImportSummary = { stored: 0, unchanged: 0, skipped: 0, hashMismatches: 0, rooms: 0, seconds: 0 };
+  private readonly batchSize: number;
+  private readonly now: () => number;
+  private readonly started: number;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: ImporterOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 2000;
+    this.now = options.now ?? Date.now;
+    this.started = this.now();
+  }
+
+  /** Imports every line of one source; `name` labels the problems reported (`name:line`). */
+  async importLines(lines: AsyncIterable<string> | Iterable<string>, name: string): Promise<void> {
+    let number = 0;
+    for await (const raw of lines) {
+      number += 1;
+      const text = raw.trim();
+      if (text.length === 0) continue;
+      await this.acceptLine(`${name}:${number}`, text);
+    }
+  }
+
+  /** Stores what is left, reports events whose room version never became known, and returns the totals. */
+  async finish(): Promise<ImportSummary> {
+    for (const [roomId, lines] of this.pending) {
+      for (const line of lines) {
+        this.error(line.at, `room ${roomId} has no m.room.create in the input or the database, so its room version is unknown`);
+      }
+    }
+    this.pending.clear();
+    this.flush();
+    await this.inflight;
+    return this.totals();
+  }
+
+  private async acceptLine(at: string, text: string): Promise<void> {
+    let pdu: unknown;
+    try {
+      pdu = JSON.parse(text);
+    } catch (error) {
+      return this.error(at, `not JSON: ${(error as Error).message}`);
+    }
+    if (!isObject(pdu)) return this.error(at, 'not a JSON object');
+
+    if (pdu.type === 'm.room.create' && pdu.state_key === '') {
+      const declared = declaredRoomVersion(pdu.content);
+      const version = getRoomVersion(declared);
+      if (version === undefined) return this.error(at, `m.room.create declares unsupported room version "${declared}"`);
+      const roomId = roomIdOfPdu(pdu, version);
+      if (roomId === undefined) return this.error(at, 'room_id is missing or not a string');
+      await this.lookUp(roomId);
+      const known = this.versions.get(roomId);
+      if (known !== undefined && known.id !== version.id) {
+        return this.error(at, `room ${roomId} is room version ${known.id}, but this m.room.create declares ${version.id}`);
+      }
+      this.versions.set(roomId, version);
+      this.add(at, text, pdu, version);
+      const waiting = this.pending.get(roomId) ?? [];
+      this.pending.delete(roomId);
+      for (const line of waiting) this.add(line.at, line.text, line.pdu, version);
+    } else {
+      if (typeof pdu.room_id !== 'string') return this.error(at, 'room_id is missing or not a string');
+      await this.lookUp(pdu.room_id);
+      const version = this.versions.get(pdu.room_id);
+      if (version === undefined) {
+        const waiting = this.pending.get(pdu.room_id) ?? [];
+        waiting.push({ at, text, pdu });
+        this.pending.set(pdu.room_id, waiting);
+      } else {
+        this.add(at, text, pdu, version);
+      }
+    }
+    if (this.batch.size >= this.batchSize) {
+      this.flush();
+      // One batch in flight while the next is read: wait for it before a second one would queue.
+      await this.inflight;
+    }
+  }
+
+  private async lookUp(roomId: string): Promise<void> {
+    if (this.lookedUp.has(roomId)) return;
+    this.lookedUp.add(roomId);
+    const stored = (await this.store.roomVersions([roomId])).get(roomId);
+    const version = stored === undefined ? undefined : getRoomVersion(stored);
+    if (version !== undefined) {
+      this.versions.set(roomId, version);
+      this.savedRooms.add(roomId);
+    }
+  }
+
+  private add(at: string, text: string, pdu: Record<string, unknown>, version: RoomVersion): void {
+    const result = readPdu(text, pdu, version);
+    if (!result.ok) return this.error(at, result.reason);
+    const { event } = result;
+    if (!event.content_hash_ok) {
+      this.summary.hashMismatches += 1;
+      this.report({ at, severity: 'warning', message: `content hash of ${event.event_id} does not match; stored redacted` });
+    }
+    const earlier = this.batch.get(event.event_id);
+    if (earlier !== undefined) {
+      if (earlier.event.pdu !== event.pdu) this.error(at, `${event.event_id} is also at ${earlier.at} with another PDU; kept that one`);
+      else this.summary.unchanged += 1;
+      return;
+    }
+    this.batch.set(event.event_id, { event, at });
+  }
+
+  private flush(): void {
+    if (this.batch.size === 0) return;
+    const batch = this.batch;
+    this.batch = new Map();
+    this.inflight = this.inflight.then(() => this.write(batch));
+  }
+
+  private async write(batch: Map<string, { event: StoredEvent; at: string }>): Promise<void> {
+    const newRooms = new Map<string, string>();
+    for (const { event } of batch.values()) {
+      this.touchedRooms.add(event.room_id);
+      if (!this.savedRooms.has(event.room_id)) newRooms.set(event.room_id, this.versions.get(event.room_id)!.id);
+    }
+    if (newRooms.size > 0) {
+      await this.store.saveRooms([...newRooms].map(([room_id, room_version]) => ({ room_id, room_version })));
+      for (const roomId of newRooms.keys()) this.savedRooms.add(roomId);
+    }
+    const outcomes = await this.store.importEvents([...batch.values()].map((entry) => entry.event));
+    for (const [eventId, { at }] of batch) this.count(eventId, at, outcomes.get(eventId));
+    this.options.onProgress?.(this.totals());
+  }
+
+  private count(eventId: string, at: string, outcome: ImportOutcome | undefined): void {
+    if (outcome === 'stored') this.summary.stored += 1;
+    else if (outcome === 'unchanged') this.summary.unchanged += 1;
+    else this.error(at, `${eventId} is already stored with another PDU; kept the stored one`);
+  }
+
+  private error(at: string, message: string): void {
+    this.summary.skipped += 1;
+    this.report({ at, severity: 'error', message });
+  }
+
+  private report(problem: ImportProblem): void {
+    this.options.onProblem?.(problem);
+  }
+
+  private totals(): ImportSummary {
+    return { ...this.summary, rooms: this.touchedRooms.size, seconds: (this.now() - this.started) / 1000 };
+  }
+}

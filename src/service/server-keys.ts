@@ -1,0 +1,25 @@
+/**
+ * Our own server's published keys (spec: server-server API, "Publishing Keys"): GET /_matrix/key/v2/server
+ * returns the verify key, valid for a day, signed by itself.
+ */
+import { signJson, type SigningKey } from '../core/signing';
+
+export interface LocalServer {
+  readonly serverName: string;
+  readonly signingKey: SigningKey;
+}
+
+const KEY_VALIDITY_MS = 24 * 60 * 60 * 1000;
+
+export function serverKeysResponse(server: LocalServer, now: number): Record<string, unknown> {
+  return signJson(
+    {
+      server_name: server.serverName,
+      valid_until_ts: now + KEY_VALIDITY_MS,
+      verify_keys: { [server.signingKey.keyId]: { key: server.signingKey.publicKey } },
+      old_verify_keys: {},
+    },
+    server.serverName,
+    server.signingKey,
+  );
+}

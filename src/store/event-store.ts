@@ -1,0 +1,107 @@
+/**
+ * The room graph's events: batched import writes, the current state they imply, and the walk. Queries come from
+ * cypher/*.cypher; every value crossing into Neo4j is converted here.
+ */
+import { chooseCurrentState, type CurrentStateEntry, type StateCandidate } from '../core/current-state';
+import type { StoredEvent } from '../core/pdu';
+import { loadCypher } from './cypher-files';
+import { type Graph, int, readTx, rows, writeTx } from './neo4j';
+
+const QUERIES = loadCypher([
+  'import-events',
+  'import-edges',
+  'rooms-save',
+  'room-versions-load',
+  'state-candidates-load',
+  'current-state-save',
+  'walk',
+  'room-count',
+]);
+
+export type ImportOutcome = 'stored' | 'unchanged' | 'conflict';
+
+export interface WalkRequest {
+  readonly room_id: string;
+  readonly latest_events: readonly string[];
+  readonly earliest_events: readonly string[];
+  readonly min_depth: number;
+  readonly limit: number;
+}
+
+export class EventStore {
+  constructor(private readonly graph: Graph) {}
+
+  /** The stored room version of each room that is known. */
+  async roomVersions(roomIds: readonly string[]): Promise<Map<string, string>> {
+    if (roomIds.length === 0) return new Map();
+    const found = await readTx(this.graph, (tx) =>
+      rows<{ room_id: string; room_version: string }>(tx, QUERIES['room-versions-load'], { room_ids: roomIds }),
+    );
+    return new Map(found.map((row) => [row.room_id, row.room_version]));
+  }
+
+  /** Creates rooms not stored yet; returns each room's version as stored (an existing room keeps its own). */
+  async saveRooms(rooms: readonly { room_id: string; room_version: string }[]): Promise<Map<string, string>> {
+    const saved = await writeTx(this.graph, (tx) =>
+      rows<{ room_id: string; room_version: string }>(tx, QUERIES['rooms-save'], { rooms }),
+    );
+    return new Map(saved.map((row) => [row.room_id, row.room_version]));
+  }
+
+  /**
+   * Stores a batch of events (one per event ID) in one transaction, then brings the current state of the
+   * (room, type, state_key) pairs they touch up to date in another.
+   */
+  async importEvents(events: readonly StoredEvent[]): Promise<Map<string, ImportOutcome>> {
+    const outcomes = await writeTx(this.graph, async (tx) => {
+      const written = await rows<{ event_id: string; outcome: ImportOutcome }>(tx, QUERIES['import-events'], {
+        events: events.map(({ prev_events: _p, auth_events: _a, ...event }) => ({
+          ...event,
+          origin_server_ts: int(event.origin_server_ts),
+          depth: int(event.depth),
+        })),
+      });
+      const stored = new Set(written.filter((row) => row.outcome === 'stored').map((row) => row.event_id));
+      const links = events
+        .filter((event) => stored.has(event.event_id))
+        .map(({ event_id, room_id, prev_events, auth_events }) => ({ event_id, room_id, prev_events, auth_events }));
+      if (links.length > 0) await tx.run(QUERIES['import-edges'], { events: links });
+      return written;
+    });
+    const result = new Map(outcomes.map((row) => [row.event_id, row.outcome]));
+    const touched = new Map<string, { room_id: string; type: string; state_key: string }>();
+    for (const event of events) {
+      if (event.state_key === null || result.get(event.event_id) !== 'stored') continue;
+      const key = { room_id: event.room_id, type: event.type, state_key: event.state_key };
+      touched.set(JSON.stringify(key), key);
+    }
+    if (touched.size > 0) await this.updateCurrentState([...touched.values()]);
+    return result;
+  }
+
+  private async updateCurrentState(keys: readonly { room_id: string; type: string; state_key: string }[]): Promise<void> {
+    await writeTx(this.graph, async (tx) => {
+      const candidates = await rows<StateCandidate>(tx, QUERIES['state-candidates-load'], { keys });
+      const entries: CurrentStateEntry[] = chooseCurrentState(candidates);
+      await tx.run(QUERIES['current-state-save'], { entries });
+    });
+  }
+
+  async walk(request: WalkRequest): Promise<string[]> {
+    const found = await readTx(this.graph, (tx) =>
+      rows<{ pdu: string }>(tx, QUERIES.walk, {
+        room_id: request.room_id,
+        latest_events: request.latest_events,
+        earliest_events: request.earliest_events,
+        min_depth: int(request.min_depth),
+        limit: int(request.limit),
+      }),
+    );
+    return found.map((row) => row.pdu);
+  }
+
+  async roomCount(): Promise<number> {
+    const [row] = await readTx(this.graph, (tx) => rows<{ rooms: number }>(tx, QUERIES['room-count'], {}));
+    return row?.rooms ?? 0;
+  }
+}

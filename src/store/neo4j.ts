@@ -1,0 +1,79 @@
+/**
+ * The Neo4j edge: the driver, transactions, the schema and the one place where Neo4j integers become numbers.
+ * Reads go through executeRead and writes through executeWrite, so a neo4j:// routing URI to a cluster works and
+ * transient errors are retried by the driver.
+ */
+import neo4j, { Driver, ManagedTransaction, RecordShape } from 'neo4j-driver';
+import { loadCypher, statements } from './cypher-files';
+
+export interface Neo4jSettings {
+  readonly uri: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+}
+
+export interface Graph {
+  readonly driver: Driver;
+  readonly database: string | undefined;
+}
+
+export function openGraph(settings: Neo4jSettings): Graph {
+  const auth = settings.user ? neo4j.auth.basic(settings.user, settings.password ?? '') : undefined;
+  const driver = neo4j.driver(settings.uri, auth, { disableLosslessIntegers: false });
+  return { driver, database: settings.database || undefined };
+}
+
+export async function readTx<T>(graph: Graph, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+  const session = graph.driver.session({ database: graph.database, defaultAccessMode: neo4j.session.READ });
+  try {
+    return await session.executeRead(work);
+  } finally {
+    await session.close();
+  }
+}
+
+export async function writeTx<T>(graph: Graph, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
+  const session = graph.driver.session({ database: graph.database, defaultAccessMode: neo4j.session.WRITE });
+  try {
+    return await session.executeWrite(work);
+  } finally {
+    await session.close();
+  }
+}
+
+/** Runs a query and returns its rows with every Neo4j integer turned into a number. */
+export async function rows<T extends RecordShape>(tx: ManagedTransaction, query: string, params: object): Promise<T[]> {
+  const result = await tx.run(query, params);
+  return result.records.map((record) => plain(record.toObject()) as T);
+}
+
+function plain(value: unknown): unknown {
+  if (neo4j.isInt(value)) return (value as { toNumber(): number }).toNumber();
+  if (Array.isArray(value)) return value.map(plain);
+  if (value !== null && typeof value === 'object' && value.constructor === Object) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  }
+  return value;
+}
+
+/** Integers sent to Neo4j must be Neo4j integers: a JavaScript number arrives as a float. */
+export function int(value: number) {
+  return neo4j.int(value);
+}
+
+const SCHEMA = loadCypher(['schema', 'schema-await']);
+
+export async function applySchema(graph: Graph): Promise<void> {
+  const session = graph.driver.session({ database: graph.database });
+  try {
+    for (const statement of statements(SCHEMA.schema)) await session.run(statement);
+    await session.run(SCHEMA['schema-await']);
+  } finally {
+    await session.close();
+  }
+}
+
+export async function verifyConnectivity(graph: Graph): Promise<void> {
+  await graph.driver.verifyConnectivity({ database: graph.database });
+}
