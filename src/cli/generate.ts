@@ -2,10 +2,9 @@
  * npm run generate -- --events N --room-version V --seed S --out FILE [--servers K] [--history-visibility H]
  * Writes a real signed room as JSON lines to FILE and its servers' keys to FILE.keys.json.
  */
-import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateRoom, roomBuilderFor, type GenerateOptions } from '../generator/generate-room';
-import { keysFilePath, writeKeysFile } from '../generator/keys-file';
+import type { GenerateOptions } from '../generator/generate-room';
+import { writeRoom } from '../generator/write-room';
 import { getRoomVersion } from '../core/room-versions';
 
 async function main(): Promise<void> {
@@ -34,19 +33,6 @@ async function main(): Promise<void> {
   };
   const path = await writeRoom(options, values.out!);
   process.stderr.write(`Wrote ${events} events to ${values.out} and the servers' keys to ${path}\n`);
-}
-
-/** Writes the room to `out` and its keys next to it; returns the keys file's path. */
-export async function writeRoom(options: GenerateOptions, out: string): Promise<string> {
-  const builder = roomBuilderFor(options);
-  const stream = createWriteStream(out);
-  for (const event of generateRoom(options, builder)) {
-    if (!stream.write(`${JSON.stringify(event.pdu)}\n`)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
-  const keysPath = keysFilePath(out);
-  writeKeysFile(keysPath, { room_id: builder.roomId, room_version: options.roomVersion, servers: builder.servers() });
-  return keysPath;
 }
 
 function fail(message: string): never {

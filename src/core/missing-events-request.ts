@@ -67,6 +67,8 @@ function toMatrixError(detail: Joi.ValidationErrorItem, limits: MissingEventsLim
       return new MatrixError('M_BAD_JSON', `${field} must be a string (an event ID)`);
     case 'number.base':
       return new MatrixError('M_BAD_JSON', `${field} must be an integer`);
+    // Joi reports "" as string.empty before the custom rule runs; it is just as much not an event ID.
+    case 'string.empty':
     case 'eventId.invalid':
       return new MatrixError('M_INVALID_PARAM', `${field} is not an event ID (a "$" sigil, at most 255 bytes)`);
     case 'array.max': {
@@ -77,6 +79,10 @@ function toMatrixError(detail: Joi.ValidationErrorItem, limits: MissingEventsLim
       return new MatrixError('M_INVALID_PARAM', `${field} must be an integer`);
     case 'number.min':
       return new MatrixError('M_INVALID_PARAM', `${field} must be at least ${field === 'limit' ? 1 : 0}`);
+    // min_depth beyond 2**53 - 1 cannot be compared exactly; Joi reports it as number.unsafe.
+    case 'number.unsafe':
+    case 'number.max':
+      return new MatrixError('M_INVALID_PARAM', `${field} must be at most ${Number.MAX_SAFE_INTEGER}`);
     default:
       return new MatrixError('M_INVALID_PARAM', `${field} is invalid: ${detail.message}`);
   }

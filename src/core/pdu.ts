@@ -79,11 +79,16 @@ function references(value: unknown, version: RoomVersion): string[] | undefined 
   if (!Array.isArray(value)) return undefined;
   const ids: string[] = [];
   for (const entry of value) {
-    const id = version.referencesAreHashPairs ? (Array.isArray(entry) ? entry[0] : undefined) : entry;
+    const id = version.referencesAreHashPairs ? (isHashPair(entry) ? entry[0] : undefined) : entry;
     if (!isEventId(id)) return undefined;
     if (!ids.includes(id)) ids.push(id);
   }
   return ids;
+}
+
+/** v1/v2: `[event_id, {sha256: ...}]`, exactly two elements, as Synapse unpacks them (`for e, _ in prev_events`). */
+function isHashPair(entry: unknown): entry is [unknown, Record<string, unknown>] {
+  return Array.isArray(entry) && entry.length === 2 && isObject(entry[1]);
 }
 
 function referenceShape(version: RoomVersion): string {

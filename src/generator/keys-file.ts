@@ -3,7 +3,7 @@
  * as those servers and the service can be told their public keys: `{room_id, room_version, servers: {name: key}}`
  * where each key is a line of Synapse's signing key format (`ed25519 <version> <seed>`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { formatSigningKeyFile, parseSigningKeyFile, type SigningKey } from '../core/signing';
 
 export interface RoomKeys {
@@ -21,6 +21,9 @@ export function writeKeysFile(path: string, keys: RoomKeys): void {
   writeFileSync(path, `${JSON.stringify({ room_id: keys.room_id, room_version: keys.room_version, servers }, null, 2)}\n`, {
     mode: 0o600,
   });
+  // writeFileSync's mode applies only to a file it creates; a keys file written over an older one must not keep
+  // that file's wider permissions, since it holds the servers' private keys.
+  chmodSync(path, 0o600);
 }
 
 export function readKeysFile(path: string): RoomKeys {

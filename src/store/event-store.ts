@@ -16,6 +16,7 @@ const QUERIES = loadCypher([
   'current-state-save',
   'walk',
   'room-count',
+  'room-latest-event',
 ]);
 
 export type ImportOutcome = 'stored' | 'unchanged' | 'conflict';
@@ -89,19 +90,41 @@ export class EventStore {
 
   async walk(request: WalkRequest): Promise<string[]> {
     const found = await readTx(this.graph, (tx) =>
-      rows<{ pdu: string }>(tx, QUERIES.walk, {
-        room_id: request.room_id,
-        latest_events: request.latest_events,
-        earliest_events: request.earliest_events,
-        min_depth: int(request.min_depth),
-        limit: int(request.limit),
-      }),
+      rows<{ pdu: string }>(tx, QUERIES.walk, walkParameters(request)),
     );
     return found.map((row) => row.pdu);
+  }
+
+  /** The room's newest event (greatest depth), or undefined for an unknown room. */
+  async latestEvent(roomId: string): Promise<{ event_id: string; depth: number } | undefined> {
+    const [row] = await readTx(this.graph, (tx) =>
+      rows<{ event_id: string; depth: number }>(tx, QUERIES['room-latest-event'], { room_id: roomId }),
+    );
+    return row;
+  }
+
+  /** The database hits of one walk, from Neo4j's PROFILE: the work the query did, whatever the machine's load. */
+  async walkDbHits(request: WalkRequest): Promise<number> {
+    return readTx(this.graph, async (tx) => {
+      const result = await tx.run(`PROFILE ${QUERIES.walk}`, walkParameters(request));
+      const total = (plan: { dbHits: number; children: unknown[] }): number =>
+        plan.dbHits + plan.children.reduce<number>((sum, child) => sum + total(child as typeof plan), 0);
+      return total(result.summary.profile as unknown as { dbHits: number; children: unknown[] });
+    });
   }
 
   async roomCount(): Promise<number> {
     const [row] = await readTx(this.graph, (tx) => rows<{ rooms: number }>(tx, QUERIES['room-count'], {}));
     return row?.rooms ?? 0;
   }
+}
+
+function walkParameters(request: WalkRequest) {
+  return {
+    room_id: request.room_id,
+    latest_events: request.latest_events,
+    earliest_events: request.earliest_events,
+    min_depth: int(request.min_depth),
+    limit: int(request.limit),
+  };
 }

@@ -1,0 +1,111 @@
+/**
+ * The one place that wires real dependencies: config -> logger -> Neo4j -> schema -> signing key -> key fetcher
+ * -> app -> listen. With NEO4J_URI unset it starts the project's local Neo4j and, into an empty database,
+ * imports a generated demo room.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { loadConfig, type Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { ensureLocalNeo4j } from './store/local-neo4j';
+import { applySchema, openGraph, verifyConnectivity, type Graph } from './store/neo4j';
+import { EventStore } from './store/event-store';
+import { RoomStore } from './store/room-store';
+import { Neo4jServerKeyStore } from './store/server-key-store';
+import { loadOrCreateSigningKey } from './federation/local-signing-key';
+import { createHttpsFetchJson, resolveSrv } from './federation/https-client';
+import { ServerDiscovery } from './federation/server-discovery';
+import { KeyFetcher } from './federation/key-fetcher';
+import { xMatrixAuth } from './http/x-matrix-auth';
+import { createApp } from './http/app';
+import { demoRoomFile, ensureDemoRoomFile, registerRoomKeys } from './service/demo-room';
+import { describe, importSources } from './importer/import-files';
+import { PROJECT_ROOT } from './paths';
+
+const DATA_DIR = join(PROJECT_ROOT, '.data');
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    process.stderr.write(`Configuration error: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.logLevel);
+  const local = config.neo4j.uri ? undefined : await ensureLocalNeo4j((line) => logger.info(line));
+  const graph = openGraph(config.neo4j.uri ? { ...config.neo4j, uri: config.neo4j.uri } : { ...config.neo4j, ...local! });
+  await verifyConnectivity(graph);
+  await applySchema(graph);
+  const now = Date.now;
+
+  const events = new EventStore(graph);
+  const keyStore = new Neo4jServerKeyStore(graph.driver, graph.database);
+  if (!config.neo4j.uri) await demo(config, events, keyStore, logger);
+
+  const { key, created } = loadOrCreateSigningKey(config.signingKeyPath);
+  if (created) logger.info('generated a signing key', { path: config.signingKeyPath, key_id: key.keyId });
+  const fetchJson = createHttpsFetchJson({
+    verifyTls: config.federationVerifyTls,
+    allowPrivateAddresses: config.federationAllowPrivateAddresses,
+  });
+  const keyFetcher = new KeyFetcher(
+    { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger },
+    { trustedKeyServers: config.trustedKeyServers, timeoutMs: config.keyFetchTimeoutMs },
+  );
+  const app = createApp({
+    missingEvents: {
+      events,
+      rooms: new RoomStore(graph),
+      limits: {
+        maxLimit: config.missingEventsMaxLimit,
+        maxLatestEvents: config.maxLatestEvents,
+        maxEarliestEvents: config.maxEarliestEvents,
+      },
+    },
+    server: { serverName: config.serverName, signingKey: key },
+    authenticate: xMatrixAuth({ serverName: config.serverName, keyFetcher, now, logger }),
+    logger,
+    bodyLimitBytes: config.bodyLimitBytes,
+  });
+  const server: Server = app.listen(config.port, config.host);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName });
+  if (local) process.stderr.write(`Neo4j Browser: http://127.0.0.1:${(local as { httpPort?: number }).httpPort ?? 7474}/browser/ (no password)\n`);
+  shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger);
+}
+
+/** Imports the demo room into an empty database and tells the key fetcher its servers' keys. */
+async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKeyStore, logger: Logger): Promise<void> {
+  if (config.demoRoomEvents === 0) return;
+  const keys = await ensureDemoRoomFile(DATA_DIR, config.demoRoomEvents);
+  if ((await events.roomVersions([keys.room_id])).size === 0) {
+    if ((await events.roomCount()) > 0) return;
+    const summary = await importSources(events, [demoRoomFile(DATA_DIR)]);
+    logger.info('imported the demo room', { summary: describe(summary) });
+  }
+  await registerRoomKeys(keys, keyStore, Date.now());
+  const latest = await events.latestEvent(keys.room_id);
+  process.stderr.write(
+    `Demo room ${keys.room_id} (room version ${keys.room_version}, servers ${[...keys.servers.keys()].join(', ')}).\n` +
+      `Try: npm run request -- --room '${keys.room_id}' --latest '${latest?.event_id}' --limit 5 --as hs2.test\n`,
+  );
+}
+
+function shutdownOn(signals: NodeJS.Signals[], server: Server, graph: Graph, logger: Logger): void {
+  for (const signal of signals) {
+    process.once(signal, () => {
+      logger.info('shutting down', { signal });
+      server.close(() => void graph.driver.close().then(() => process.exit(0)));
+      server.closeAllConnections();
+    });
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`Start-up failed: ${error.message}\n`);
+  process.exit(1);
+});

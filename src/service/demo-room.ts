@@ -1,0 +1,38 @@
+/**
+ * The demo room `npm start` imports into an empty database, and the generated servers' keys, which the service
+ * is told about as if it had fetched them (their names end in .test and cannot be reached), so the README's
+ * signed request works right after start.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { signJson } from '../core/signing';
+import { writeRoom } from '../generator/write-room';
+import { keysFilePath, readKeysFile, type RoomKeys } from '../generator/keys-file';
+import type { ServerKeyStore } from '../federation/key-fetcher';
+import { usableUntil } from '../federation/key-response';
+
+export const DEMO_SEED = 'maxtryx-demo';
+
+export function demoRoomFile(dataDir: string): string {
+  return join(dataDir, 'demo-room.jsonl');
+}
+
+/** Generates the demo room file once; returns its keys. */
+export async function ensureDemoRoomFile(dataDir: string, events: number): Promise<RoomKeys> {
+  const file = demoRoomFile(dataDir);
+  if (!existsSync(keysFilePath(file))) await writeRoom({ events, roomVersion: '10', seed: DEMO_SEED }, file);
+  return readKeysFile(keysFilePath(file));
+}
+
+/** Stores each generated server's self-signed key response, fetched "now". */
+export async function registerRoomKeys(keys: RoomKeys, store: ServerKeyStore, now: number): Promise<void> {
+  for (const [serverName, key] of keys.servers) {
+    const validUntil = now + 7 * 24 * 60 * 60 * 1000;
+    const response = signJson(
+      { server_name: serverName, valid_until_ts: validUntil, verify_keys: { [key.keyId]: { key: key.publicKey } }, old_verify_keys: {} },
+      serverName,
+      key,
+    );
+    await store.save(serverName, { response, fetchedTs: now, validUntilTs: usableUntil(validUntil, now) });
+  }
+}

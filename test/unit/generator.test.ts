@@ -1,0 +1,239 @@
+/**
+ * The room generator: reproducible for a seed, and every event a real federation PDU: its content hash matches,
+ * its signature verifies with tweetnacl (an ed25519 implementation independent of node:crypto) against the key of the
+ * sender's server, its depth follows its prev_events and its IDs have the room version's format.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { writeRoom } from '../../src/generator/write-room';
+import { decodeBase64, encodeBase64 } from '../../src/core/base64';
+import { canonicalJson } from '../../src/core/canonical-json';
+import { contentHashMatches } from '../../src/core/event-hashes';
+import { serverNameOf } from '../../src/core/identifiers';
+import { redactEvent } from '../../src/core/redaction';
+import { getRoomVersion } from '../../src/core/room-versions';
+import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
+import { keysFilePath, readKeysFile } from '../../src/generator/keys-file';
+import type { BuiltEvent, Pdu } from '../../src/generator/room-builder';
+
+const EVENTS = 120;
+
+function generate(options: GenerateOptions) {
+  const builder = roomBuilderFor(options);
+  const events = [...generateRoom(options, builder)];
+  return { builder, events, lines: events.map((event) => JSON.stringify(event.pdu)) };
+}
+
+/** sha256 over the canonical JSON of the redacted event without signatures and unsigned (spec: "reference hash"). */
+function referenceHash(pdu: Pdu, roomVersion: string): Buffer {
+  const { signatures: _s, unsigned: _u, ...redacted } = redactEvent(pdu, getRoomVersion(roomVersion)!);
+  return createHash('sha256').update(canonicalJson(redacted), 'utf8').digest();
+}
+
+describe('generateRoom: reproducible', () => {
+  const options: GenerateOptions = { events: EVENTS, roomVersion: '10', seed: 'generator-repro', servers: 4 };
+
+  it('gives byte-identical lines for the same seed', () => {
+    const first = generate(options).lines;
+    const second = generate(options).lines;
+    expect(first).toHaveLength(EVENTS);
+    expect(second.join('\n')).toBe(first.join('\n'));
+  });
+
+  it('gives the same keys for the same seed', () => {
+    const first = [...generate(options).builder.servers()].map(([name, key]) => [name, key.publicKey]);
+    const second = [...generate(options).builder.servers()].map(([name, key]) => [name, key.publicKey]);
+    expect(second).toEqual(first);
+  });
+
+  it('gives other events, IDs and keys for another seed', () => {
+    const first = generate(options);
+    const other = generate({ ...options, seed: 'generator-repro-2' });
+    const firstIds = new Set(first.events.map((event) => event.event_id));
+    expect(other.events.filter((event) => firstIds.has(event.event_id))).toEqual([]);
+    expect(other.builder.servers().get('hs1.test')!.publicKey).not.toBe(first.builder.servers().get('hs1.test')!.publicKey);
+  });
+
+  it('stops at exactly the number of events asked for, even inside the setup', () => {
+    expect(generate({ ...options, events: 3 }).events.map((event) => event.type)).toEqual([
+      'm.room.create',
+      'm.room.member',
+      'm.room.power_levels',
+    ]);
+    expect(generate({ ...options, events: 1 }).events).toHaveLength(1);
+  });
+});
+
+describe.each(['1', '3', '10', '11', '12'])('generateRoom: a room of version %s', (roomVersion) => {
+  const { builder, events } = generate({ events: EVENTS, roomVersion, seed: `generator-v${roomVersion}`, servers: 4 });
+  const byId = new Map(events.map((event) => [event.event_id, event]));
+  const version = getRoomVersion(roomVersion)!;
+  const prevIds = (event: BuiltEvent) =>
+    (event.pdu.prev_events as unknown[]).map((entry) => (version.referencesAreHashPairs ? (entry as [string])[0] : (entry as string)));
+
+  it('has the number of events asked for, each with a distinct event ID', () => {
+    expect(events).toHaveLength(EVENTS);
+    expect(byId.size).toBe(EVENTS);
+  });
+
+  it('gives every event a matching content hash', () => {
+    expect(events.filter((event) => !contentHashMatches(event.pdu)).map((event) => event.event_id)).toEqual([]);
+  });
+
+  it('signs every event by the sender’s server, verifiable with tweetnacl', () => {
+    const servers = builder.servers();
+    const unverified = events.filter((event) => {
+      const server = serverNameOf(event.pdu.sender)!;
+      const key = servers.get(server)!;
+      const signatures = event.pdu.signatures as Record<string, Record<string, string>>;
+      expect(Object.keys(signatures)).toEqual([server]);
+      expect(Object.keys(signatures[server]!)).toEqual([key.keyId]);
+      const { signatures: _s, unsigned: _u, ...signed } = redactEvent(event.pdu, version);
+      return !nacl.sign.detached.verify(
+        Buffer.from(canonicalJson(signed), 'utf8'),
+        decodeBase64(signatures[server]![key.keyId]!)!,
+        decodeBase64(key.publicKey)!,
+      );
+    });
+    expect(unverified.map((event) => event.event_id)).toEqual([]);
+  });
+
+  it('gives every event the depth max(prev depths) + 1, and prev_events that come earlier', () => {
+    const seen = new Set<string>();
+    for (const event of events) {
+      const prevs = prevIds(event);
+      for (const id of prevs) expect(seen.has(id)).toBe(true);
+      const expected = prevs.reduce((max, id) => Math.max(max, byId.get(id)!.depth), 0) + 1;
+      expect([event.event_id, event.pdu.depth]).toEqual([event.event_id, expected]);
+      expect(event.depth).toBe(expected);
+      seen.add(event.event_id);
+    }
+  });
+
+  it('starts with the create event, the only one without prev_events', () => {
+    expect(events[0]!.type).toBe('m.room.create');
+    expect(events.filter((event) => prevIds(event).length === 0).map((event) => event.event_id)).toEqual([events[0]!.event_id]);
+  });
+
+  it('forks and merges: some events have two or more prev_events, and several events share a prev', () => {
+    expect(events.filter((event) => prevIds(event).length >= 2).length).toBeGreaterThan(0);
+    const children = new Map<string, number>();
+    for (const event of events) for (const id of prevIds(event)) children.set(id, (children.get(id) ?? 0) + 1);
+    expect([...children.values()].filter((count) => count >= 2).length).toBeGreaterThan(0);
+  });
+
+  it('has joined members from all four servers, and senders from several', () => {
+    const memberServers = new Set(
+      events
+        .filter((event) => event.type === 'm.room.member' && (event.pdu.content as { membership?: unknown }).membership === 'join')
+        .map((event) => serverNameOf(event.state_key)),
+    );
+    expect([...memberServers].sort()).toEqual(['hs1.test', 'hs2.test', 'hs3.test', 'hs4.test']);
+    expect([...builder.servers().keys()].sort()).toEqual(['hs1.test', 'hs2.test', 'hs3.test', 'hs4.test']);
+  });
+
+  it('puts the right room_id on every event', () => {
+    const [create, ...rest] = events;
+    if (version.roomIdIsCreateEventId) {
+      // v12 (MSC4291): the create event has no room_id; the room ID is its event ID with the `!` sigil, no server.
+      expect('room_id' in create!.pdu).toBe(false);
+      expect(builder.roomId).toBe(`!${create!.event_id.slice(1)}`);
+      expect(builder.roomId).toMatch(/^![A-Za-z0-9_-]{43}$/);
+    } else {
+      expect(create!.pdu.room_id).toBe(builder.roomId);
+      expect(builder.roomId).toMatch(/^![A-Za-z]{18}:hs1\.test$/);
+    }
+    expect(rest.filter((event) => event.pdu.room_id !== builder.roomId)).toEqual([]);
+  });
+
+  if (version.eventIdFormat === 'carried') {
+    it('carries `$opaque:server` event IDs in the PDU', () => {
+      for (const event of events) {
+        expect(event.pdu.event_id).toBe(event.event_id);
+        expect(event.event_id).toMatch(new RegExp(`^\\$[A-Za-z]{18}:${serverNameOf(event.pdu.sender)!.replace('.', '\\.')}$`));
+      }
+    });
+
+    it('lists prev_events and auth_events as [event_id, {sha256: the reference hash}] pairs', () => {
+      let pairs = 0;
+      for (const event of events) {
+        for (const field of ['prev_events', 'auth_events'] as const) {
+          for (const entry of event.pdu[field] as unknown[]) {
+            const [id, hashes] = entry as [string, { sha256: string }];
+            expect(entry).toEqual([id, { sha256: encodeBase64(referenceHash(byId.get(id)!.pdu, roomVersion)) }]);
+            expect(hashes.sha256).toMatch(/^[A-Za-z0-9+/]{43}$/);
+            pairs += 1;
+          }
+        }
+      }
+      expect(pairs).toBeGreaterThan(EVENTS);
+    });
+  } else {
+    it('derives every event ID from the reference hash, in the room version’s Base64', () => {
+      for (const event of events) {
+        const hash = referenceHash(event.pdu, roomVersion);
+        const expected = version.eventIdFormat === 'base64' ? encodeBase64(hash) : hash.toString('base64url');
+        expect(event.event_id).toBe(`$${expected}`);
+        expect('event_id' in event.pdu).toBe(false);
+      }
+    });
+
+    it('lists prev_events and auth_events as event IDs of earlier events', () => {
+      for (const event of events) {
+        for (const field of ['prev_events', 'auth_events'] as const) {
+          for (const id of event.pdu[field] as unknown[]) expect(byId.has(id as string)).toBe(true);
+        }
+      }
+    });
+  }
+
+  if (version.eventIdFormat === 'url-safe-base64') {
+    it('makes URL-safe event IDs', () => {
+      expect(events.filter((event) => !/^\$[A-Za-z0-9_-]{43}$/.test(event.event_id)).map((e) => e.event_id)).toEqual([]);
+      // Over 120 random hashes, some would have had a + or / in standard Base64.
+      expect(events.some((event) => /[-_]/.test(event.event_id))).toBe(true);
+    });
+  }
+
+  if (version.eventIdFormat === 'base64') {
+    it('makes standard Base64 event IDs', () => {
+      expect(events.filter((event) => !/^\$[A-Za-z0-9+/]{43}$/.test(event.event_id)).map((e) => e.event_id)).toEqual([]);
+    });
+  }
+});
+
+describe('writeRoom', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'generator-test-'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(['1', '10', '12'])('writes N lines and a 0600 keys file that readKeysFile reads back (v%s)', async (roomVersion) => {
+    const options: GenerateOptions = { events: 40, roomVersion, seed: `write-room-v${roomVersion}`, servers: 3 };
+    const out = join(dir, `room-v${roomVersion}.jsonl`);
+    const keysPath = await writeRoom(options, out);
+    expect(keysPath).toBe(keysFilePath(out));
+    expect(keysPath).toBe(`${out}.keys.json`);
+
+    const { builder, lines } = generate(options);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toBe(`${lines.join('\n')}\n`);
+    expect(text.trimEnd().split('\n')).toHaveLength(40);
+
+    expect(statSync(keysPath).mode & 0o777).toBe(0o600);
+    const keys = readKeysFile(keysPath);
+    expect(keys.room_id).toBe(builder.roomId);
+    expect(keys.room_version).toBe(roomVersion);
+    const expected = [...builder.servers()].map(([name, key]) => [name, key.keyId, key.publicKey, encodeBase64(key.seed)]);
+    expect([...keys.servers].map(([name, key]) => [name, key.keyId, key.publicKey, encodeBase64(key.seed)])).toEqual(expected);
+    expect(expected.map(([name]) => name).sort()).toEqual(['hs1.test', 'hs2.test', 'hs3.test']);
+  });
+});
