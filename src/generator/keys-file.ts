@@ -3,7 +3,7 @@
  * as those servers and the service can be told their public keys: `{room_id, room_version, servers: {name: key}}`
  * where each key is a line of Synapse's signing key format (`ed25519 <version> <seed>`).
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fchmodSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { formatSigningKeyFile, parseSigningKeyFile, type SigningKey } from '../core/signing';
 
 export interface RoomKeys {
@@ -18,12 +18,16 @@ export function keysFilePath(roomFile: string): string {
 
 export function writeKeysFile(path: string, keys: RoomKeys): void {
   const servers = Object.fromEntries([...keys.servers].map(([name, key]) => [name, formatSigningKeyFile(key).trim()]));
-  writeFileSync(path, `${JSON.stringify({ room_id: keys.room_id, room_version: keys.room_version, servers }, null, 2)}\n`, {
-    mode: 0o600,
-  });
-  // writeFileSync's mode applies only to a file it creates; a keys file written over an older one must not keep
-  // that file's wider permissions, since it holds the servers' private keys.
-  chmodSync(path, 0o600);
+  const text = `${JSON.stringify({ room_id: keys.room_id, room_version: keys.room_version, servers }, null, 2)}\n`;
+  // The mode given to open applies only to a file it creates; one written over an older keys file must not keep that
+  // file's wider permissions, since it holds the servers' private keys: narrow them before writing.
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeFileSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function readKeysFile(path: string): RoomKeys {

@@ -50,11 +50,11 @@ export class EventStore {
   }
 
   /**
-   * Stores a batch of events (one per event ID) in one transaction, then brings the current state of the
-   * (room, type, state_key) pairs they touch up to date in another.
+   * Stores a batch of events (one per event ID) and brings the current state of the (room, type, state_key)
+   * pairs they touch up to date, in one transaction.
    */
   async importEvents(events: readonly StoredEvent[]): Promise<Map<string, ImportOutcome>> {
-    const outcomes = await writeTx(this.graph, async (tx) => {
+    return writeTx(this.graph, async (tx) => {
       const written = await rows<{ event_id: string; outcome: ImportOutcome }>(tx, QUERIES['import-events'], {
         events: events.map(({ prev_events: _p, auth_events: _a, ...event }) => ({
           ...event,
@@ -62,29 +62,25 @@ export class EventStore {
           depth: int(event.depth),
         })),
       });
-      const stored = new Set(written.filter((row) => row.outcome === 'stored').map((row) => row.event_id));
-      const links = events
-        .filter((event) => stored.has(event.event_id))
-        .map(({ event_id, room_id, prev_events, auth_events }) => ({ event_id, room_id, prev_events, auth_events }));
-      if (links.length > 0) await tx.run(QUERIES['import-edges'], { events: links });
-      return written;
-    });
-    const result = new Map(outcomes.map((row) => [row.event_id, row.outcome]));
-    const touched = new Map<string, { room_id: string; type: string; state_key: string }>();
-    for (const event of events) {
-      if (event.state_key === null || result.get(event.event_id) !== 'stored') continue;
-      const key = { room_id: event.room_id, type: event.type, state_key: event.state_key };
-      touched.set(JSON.stringify(key), key);
-    }
-    if (touched.size > 0) await this.updateCurrentState([...touched.values()]);
-    return result;
-  }
-
-  private async updateCurrentState(keys: readonly { room_id: string; type: string; state_key: string }[]): Promise<void> {
-    await writeTx(this.graph, async (tx) => {
-      const candidates = await rows<StateCandidate>(tx, QUERIES['state-candidates-load'], { keys });
-      const entries: CurrentStateEntry[] = chooseCurrentState(candidates);
-      await tx.run(QUERIES['current-state-save'], { entries });
+      const outcomes = new Map(written.map((row) => [row.event_id, row.outcome]));
+      const stored = events.filter((event) => outcomes.get(event.event_id) === 'stored');
+      if (stored.length > 0) {
+        await tx.run(QUERIES['import-edges'], {
+          events: stored.map(({ event_id, room_id, prev_events, auth_events }) => ({ event_id, room_id, prev_events, auth_events })),
+        });
+      }
+      const touched = new Map<string, { room_id: string; type: string; state_key: string }>();
+      for (const event of stored) {
+        if (event.state_key === null) continue;
+        const key = { room_id: event.room_id, type: event.type, state_key: event.state_key };
+        touched.set(JSON.stringify(key), key);
+      }
+      if (touched.size > 0) {
+        const candidates = await rows<StateCandidate>(tx, QUERIES['state-candidates-load'], { keys: [...touched.values()] });
+        const entries: CurrentStateEntry[] = chooseCurrentState(candidates);
+        await tx.run(QUERIES['current-state-save'], { entries });
+      }
+      return outcomes;
     });
   }
 

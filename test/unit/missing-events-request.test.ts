@@ -111,7 +111,12 @@ describe.each(['latest_events', 'earliest_events'] as const)('parseMissingEvents
   });
 
   it('collapses duplicates, keeping the order of first appearance', () => {
-    expect(parse({ [field]: ['$b', '$a', '$b', '$a'] })[field]).toEqual(['$b', '$a']);
+    expect(parse({ [field]: ['$b', '$a', '$b'] })[field]).toEqual(['$b', '$a']);
+  });
+
+  it('counts duplicates against the maximum (the list as sent)', () => {
+    const ids = Array.from({ length: max + 1 }, () => '$same');
+    expect(failure({ [field]: ids })).toEqual(invalidParam(`${field} lists more than ${max} event IDs`));
   });
 });
 

@@ -1,0 +1,423 @@
+/**
+ * The key fetcher against real HTTPS listeners on loopback (node:https with the self-signed certificate in
+ * test/fixtures/tls) and the real Neo4j store. Each test starts its own servers, so its server names
+ * (`localhost:<port>`) are its own, and signs with freshly generated keys, so a record a previous run left for the
+ * same port never holds the key a test asks for. The clock is passed in and starts at the real time.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer, Server } from 'node:https';
+import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Driver } from 'neo4j-driver';
+import { generateSigningKey, SigningKey, signJson } from '../../src/core/signing';
+import { createHttpsFetchJson } from '../../src/federation/https-client';
+import { KeyFetcher, KeyFetcherOptions, TrustedKeyServer } from '../../src/federation/key-fetcher';
+import { ServerDiscovery } from '../../src/federation/server-discovery';
+import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
+import { openTestDriver, testNeo4j } from '../helpers/neo4j';
+
+const TLS_DIR = join(__dirname, '..', 'fixtures', 'tls');
+const CERTIFICATE = readFileSync(join(TLS_DIR, 'localhost.crt'), 'utf8');
+const PRIVATE_KEY = readFileSync(join(TLS_DIR, 'localhost.key'), 'utf8');
+const DAY = 24 * 60 * 60 * 1000;
+
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+  /** Milliseconds to wait before answering; Infinity never answers. */
+  readonly delayMs?: number;
+}
+
+interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly host: string | undefined;
+  readonly body: unknown;
+}
+
+interface TestServer {
+  readonly name: string;
+  readonly port: number;
+  readonly requests: SeenRequest[];
+  answer: (request: SeenRequest) => Answer;
+}
+
+const servers: Server[] = [];
+let driver: Driver;
+let store: Neo4jServerKeyStore;
+let time: number;
+const now = () => time;
+
+beforeAll(async () => {
+  driver = await openTestDriver();
+  store = new Neo4jServerKeyStore(driver, testNeo4j().database);
+});
+
+afterAll(async () => {
+  await driver?.close();
+});
+
+beforeEach(() => {
+  time = Date.now();
+});
+
+afterEach(async () => {
+  for (const server of servers.splice(0)) {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+});
+
+async function startServer(answer: TestServer['answer'] = () => ({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } })): Promise<TestServer> {
+  const requests: SeenRequest[] = [];
+  const state = { answer };
+  const server = createServer({ key: PRIVATE_KEY, cert: CERTIFICATE }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '', host: req.headers.host, body: text ? JSON.parse(text) : undefined };
+      requests.push(seen);
+      const { status, body, delayMs = 0 } = state.answer(seen);
+      if (delayMs === Infinity) return;
+      setTimeout(() => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      }, delayMs);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    name: `localhost:${port}`,
+    port,
+    requests,
+    get answer() {
+      return state.answer;
+    },
+    set answer(next) {
+      state.answer = next;
+    },
+  };
+}
+
+/** A key response of `serverName` listing `keys`, signed by `signers` (by default the same keys). */
+function keyResponse(
+  serverName: string,
+  keys: SigningKey[],
+  options: { validUntilTs?: number; signers?: SigningKey[]; old?: Record<string, { key: string; expired_ts: number }>; claimedName?: string } = {},
+): Record<string, unknown> {
+  let json: Record<string, unknown> = {
+    server_name: options.claimedName ?? serverName,
+    valid_until_ts: options.validUntilTs ?? time + DAY,
+    verify_keys: Object.fromEntries(keys.map((key) => [key.keyId, { key: key.publicKey }])),
+    old_verify_keys: options.old ?? {},
+  };
+  for (const signer of options.signers ?? keys) json = signJson(json, serverName, signer);
+  return json;
+}
+
+function servingKeys(body: () => unknown): TestServer['answer'] {
+  return (request) =>
+    request.method === 'GET' && request.url === '/_matrix/key/v2/server' ? { status: 200, body: body() } : { status: 404, body: { errcode: 'M_UNRECOGNIZED' } };
+}
+
+function newKey(): SigningKey {
+  return generateSigningKey(`t${Math.random().toString(36).slice(2, 10)}`);
+}
+
+interface FetcherSettings extends KeyFetcherOptions {
+  readonly verifyTls?: boolean;
+  readonly allowPrivateAddresses?: boolean;
+  readonly trustOurCertificate?: boolean;
+}
+
+function makeFetcher(settings: FetcherSettings = {}): KeyFetcher {
+  const fetchJson = createHttpsFetchJson({
+    verifyTls: settings.verifyTls ?? true,
+    allowPrivateAddresses: settings.allowPrivateAddresses ?? true,
+    extraCaCertificates: settings.trustOurCertificate === false ? [] : [CERTIFICATE],
+  });
+  // The names in these tests carry ports, so discovery stops at step 2 and never looks up SRV records.
+  const discovery = new ServerDiscovery({ fetchJson, resolveSrv: async () => [], now });
+  return new KeyFetcher({ fetchJson, discovery, store, now }, { minRefetchIntervalMs: 0, timeoutMs: 5000, ...settings });
+}
+
+describe('fetching from the server itself', () => {
+  it('fetches GET /_matrix/key/v2/server with the server name as Host, then answers from memory', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const fetcher = makeFetcher();
+
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(server.requests).toEqual([{ method: 'GET', url: '/_matrix/key/v2/server', host: server.name, body: undefined }]);
+  });
+
+  it('makes one request for concurrent callers', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = (request) => ({ ...servingKeys(() => keyResponse(server.name, [key]))(request), delayMs: 100 });
+    const fetcher = makeFetcher();
+
+    const results = await Promise.all(Array.from({ length: 8 }, () => fetcher.getVerifyKey(server.name, key.keyId, time)));
+    expect(results).toEqual(Array.from({ length: 8 }, () => ({ ok: true, publicKey: key.publicKey })));
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('fetches again once valid_until_ts has passed', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key], { validUntilTs: time + 60_000 }));
+    const fetcher = makeFetcher();
+
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+    time += 60_000;
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+    expect(server.requests).toHaveLength(1);
+
+    time += 1;
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('refuses an expired key when the fresh response has expired too', async () => {
+    const key = newKey();
+    const server = await startServer();
+    const validUntilTs = time - 1;
+    server.answer = servingKeys(() => keyResponse(server.name, [key], { validUntilTs }));
+    const result = await makeFetcher().getVerifyKey(server.name, key.keyId, time);
+    expect(result).toEqual({ ok: false, reason: `key ${key.keyId} of ${server.name} is valid only until ${validUntilTs}` });
+  });
+
+  it('uses a key from old_verify_keys only for signatures made before its expired_ts', async () => {
+    const key = newKey();
+    const oldKey = newKey();
+    const expiredTs = time - 1000;
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key], { old: { [oldKey.keyId]: { key: oldKey.publicKey, expired_ts: expiredTs } } }));
+    const fetcher = makeFetcher();
+
+    await expect(fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs - 1)).resolves.toEqual({ ok: true, publicKey: oldKey.publicKey });
+    await expect(fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`key ${oldKey.keyId} of ${server.name} expired at ${expiredTs}`),
+    });
+    await expect(fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs - 1, { allowOldKeys: false })).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('is an old key, which may not sign requests'),
+    });
+  });
+
+  it('does not ask again within minRefetchIntervalMs for a key the server did not have', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const fetcher = makeFetcher({ minRefetchIntervalMs: 60_000 });
+
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+    await expect(fetcher.getVerifyKey(server.name, 'ed25519:madeup', time)).resolves.toEqual({
+      ok: false,
+      reason: `unknown key ed25519:madeup of ${server.name}`,
+    });
+    expect(server.requests).toHaveLength(1);
+
+    const rotated = newKey();
+    server.answer = servingKeys(() => keyResponse(server.name, [rotated]));
+    time += 60_000;
+    await expect(fetcher.getVerifyKey(server.name, rotated.keyId, time)).resolves.toEqual({ ok: true, publicKey: rotated.publicKey });
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('the Neo4j store', () => {
+  it('lets a new fetcher (a restart) answer without fetching', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key], { validUntilTs: time + 30 * DAY }));
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+
+    const stored = await store.load(server.name);
+    expect(stored).toMatchObject({ fetchedTs: time, validUntilTs: time + 7 * DAY, response: { server_name: server.name } });
+
+    time += 1000;
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('keeps the later of two saves', async () => {
+    const serverName = `store-${Math.random().toString(36).slice(2)}.example`;
+    const response = { server_name: serverName };
+    await store.save(serverName, { response: { ...response, n: 2 }, fetchedTs: 2000, validUntilTs: 3000 });
+    await store.save(serverName, { response: { ...response, n: 1 }, fetchedTs: 1000, validUntilTs: 9000 });
+    await expect(store.load(serverName)).resolves.toEqual({ response: { ...response, n: 2 }, fetchedTs: 2000, validUntilTs: 3000 });
+    await expect(store.load(`${serverName}.unknown`)).resolves.toBeUndefined();
+  });
+});
+
+describe('rejecting bad key responses', () => {
+  it('rejects a response not signed by its own verify key', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key], { signers: [newKey()] }));
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: false,
+      reason: `no keys of ${server.name} are known; fetching from ${server.name} failed: the key response is not signed by any of its own ed25519 verify_keys`,
+    });
+  });
+
+  it('rejects a response whose self-signature does not verify', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => ({ ...keyResponse(server.name, [key]), valid_until_ts: time + 2 * DAY }));
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`the key response's signature by ${key.keyId} does not verify`),
+    });
+  });
+
+  it('rejects a response for another server_name', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse('other.example', [key]));
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`the key response is for server_name "other.example", not ${server.name}`),
+    });
+  });
+
+  it('reports an HTTP error', async () => {
+    const server = await startServer(() => ({ status: 500, body: { errcode: 'M_UNKNOWN' } }));
+    await expect(makeFetcher().getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('GET /_matrix/key/v2/server answered HTTP 500'),
+    });
+  });
+});
+
+describe('notaries', () => {
+  async function startNotary(notaryKey: SigningKey, relay: (body: unknown) => unknown[]): Promise<TestServer> {
+    return startServer((request) =>
+      request.method === 'POST' && request.url === '/_matrix/key/v2/query'
+        ? { status: 200, body: { server_keys: relay(request.body) } }
+        : { status: 404, body: { errcode: 'M_UNRECOGNIZED' } },
+    );
+  }
+
+  function trusting(notary: TestServer, notaryKey: SigningKey): TrustedKeyServer[] {
+    return [{ serverName: notary.name, verifyKeys: { [notaryKey.keyId]: notaryKey.publicKey } }];
+  }
+
+  it('asks a notary when the server does not answer, and checks both signatures', async () => {
+    const key = newKey();
+    const notaryKey = newKey();
+    const target = await startServer(() => ({ status: 502, body: {} }));
+    const notary = await startNotary(notaryKey, () => [signJson(keyResponse(target.name, [key]), notary.name, notaryKey)]);
+    const fetcher = makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) });
+
+    await expect(fetcher.getVerifyKey(target.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(target.requests).toHaveLength(1);
+    expect(notary.requests).toEqual([
+      {
+        method: 'POST',
+        url: '/_matrix/key/v2/query',
+        host: notary.name,
+        body: { server_keys: { [target.name]: { [key.keyId]: { minimum_valid_until_ts: time } } } },
+      },
+    ]);
+    await expect(fetcher.getVerifyKey(target.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+    expect(notary.requests).toHaveLength(1);
+  });
+
+  it('does not ask a notary when the server answers with the key', async () => {
+    const key = newKey();
+    const notaryKey = newKey();
+    const target = await startServer();
+    target.answer = servingKeys(() => keyResponse(target.name, [key]));
+    const notary = await startNotary(notaryKey, () => []);
+    await expect(makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+    expect(notary.requests).toHaveLength(0);
+  });
+
+  it('rejects keys the notary signed with a key we do not trust', async () => {
+    const key = newKey();
+    const notaryKey = newKey();
+    const target = await startServer(() => ({ status: 502, body: {} }));
+    const notary = await startNotary(notaryKey, () => [signJson(keyResponse(target.name, [key]), notary.name, newKey())]);
+    await expect(makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`asking the notary ${notary.name} failed: the response is not signed by the notary ${notary.name} with any of its configured keys`),
+    });
+  });
+
+  it('rejects keys the notary signed but the server did not', async () => {
+    const key = newKey();
+    const notaryKey = newKey();
+    const target = await startServer(() => ({ status: 502, body: {} }));
+    const notary = await startNotary(notaryKey, () => [signJson(keyResponse(target.name, [key], { signers: [newKey()] }), notary.name, notaryKey)]);
+    await expect(makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('the key response is not signed by any of its own ed25519 verify_keys'),
+    });
+  });
+});
+
+describe('the network edge', () => {
+  it('refuses a name that resolves to a private address unless allowed', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const result = await makeFetcher({ allowPrivateAddresses: false }).getVerifyKey(server.name, key.keyId, time);
+    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/refusing to connect to localhost: it resolves to the private address (127\.0\.0\.1|::1)/) });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('refuses a private IP literal unless allowed', async () => {
+    const key = newKey();
+    const server = await startServer();
+    const name = `127.0.0.1:${server.port}`;
+    server.answer = servingKeys(() => keyResponse(name, [key]));
+    await expect(makeFetcher({ allowPrivateAddresses: false }).getVerifyKey(name, key.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('refusing to connect to 127.0.0.1: it is a private address'),
+    });
+    expect(server.requests).toHaveLength(0);
+    // Allowed, the certificate is checked against the IP address, which it names.
+    await expect(makeFetcher().getVerifyKey(name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+  });
+
+  it('gives up on a server that does not answer in time', async () => {
+    const server = await startServer(() => ({ status: 200, body: {}, delayMs: Infinity }));
+    await expect(makeFetcher({ timeoutMs: 300 }).getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`no answer from https://localhost:${server.port}/_matrix/key/v2/server within 300 ms`),
+    });
+  });
+
+  it('verifies TLS certificates unless told not to', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    await expect(makeFetcher({ trustOurCertificate: false }).getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('self-signed certificate'),
+    });
+    expect(server.requests).toHaveLength(0);
+    await expect(makeFetcher({ trustOurCertificate: false, verifyTls: false }).getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
+  });
+
+  it('refuses a response larger than the cap', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => ({ ...keyResponse(server.name, [key]), padding: 'x'.repeat(2 * 1024 * 1024) }));
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/the response from .* is (more than )?\d+ bytes/),
+    });
+  });
+});
