@@ -2,7 +2,8 @@
  * Imports federation PDUs, one JSON object per line, into the room graph. A file may mix rooms of several room
  * versions and list events in any order: an event waits until its room's version is known (from an
  * m.room.create in the input or a room already stored). Bad lines are reported with their number and skipped;
- * every good line is stored. Writes are batched, one batch in flight while the next is parsed.
+ * every good line is stored. Writes are batched; up to `concurrency` batches are written at once while the next is
+ * parsed (the store makes concurrent batches safe: see current-state-lock.cypher).
  */
 import { readPdu, roomIdOfPdu, type StoredEvent } from '../core/pdu';
 import { isObject } from '../core/redaction';
@@ -28,6 +29,8 @@ export interface ImportSummary {
 
 export interface ImporterOptions {
   readonly batchSize?: number;
+  /** Batches written at once (default 1). */
+  readonly concurrency?: number;
   readonly onProblem?: (problem: ImportProblem) => void;
   readonly onProgress?: (summary: ImportSummary) => void;
   readonly now?: () => number;
@@ -45,10 +48,12 @@ export class Importer {
   private readonly savedRooms = new Set<string>();
   private readonly pending = new Map<string, Line[]>();
   private batch = new Map<string, { event: StoredEvent; at: string }>();
-  private inflight: Promise<void> = Promise.resolve();
+  private readonly writes = new Set<Promise<void>>();
+  private writeError: unknown;
   private readonly touchedRooms = new Set<string>();
   private readonly summary: ImportSummary = { stored: 0, unchanged: 0, skipped: 0, hashMismatches: 0, rooms: 0, seconds: 0 };
   private readonly batchSize: number;
+  private readonly concurrency: number;
   private readonly now: () => number;
   private readonly started: number;
 
@@ -57,6 +62,7 @@ export class Importer {
     private readonly options: ImporterOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 2000;
+    this.concurrency = Math.max(1, options.concurrency ?? 1);
     this.now = options.now ?? Date.now;
     this.started = this.now();
   }
@@ -81,7 +87,8 @@ export class Importer {
     }
     this.pending.clear();
     this.flush();
-    await this.inflight;
+    await Promise.all(this.writes);
+    this.throwWriteError();
     return this.totals();
   }
 
@@ -124,8 +131,8 @@ export class Importer {
     }
     if (this.batch.size >= this.batchSize) {
       this.flush();
-      // One batch in flight while the next is read: wait for it before a second one would queue.
-      await this.inflight;
+      while (this.writes.size >= this.concurrency) await Promise.race(this.writes);
+      this.throwWriteError();
     }
   }
 
@@ -161,7 +168,16 @@ export class Importer {
     if (this.batch.size === 0) return;
     const batch = this.batch;
     this.batch = new Map();
-    this.inflight = this.inflight.then(() => this.write(batch));
+    const write: Promise<void> = this.write(batch)
+      .catch((error: unknown) => {
+        this.writeError ??= error;
+      })
+      .finally(() => this.writes.delete(write));
+    this.writes.add(write);
+  }
+
+  private throwWriteError(): void {
+    if (this.writeError !== undefined) throw this.writeError;
   }
 
   private async write(batch: Map<string, { event: StoredEvent; at: string }>): Promise<void> {

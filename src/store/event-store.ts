@@ -3,6 +3,7 @@
  * cypher/*.cypher; every value crossing into Neo4j is converted here.
  */
 import { chooseCurrentState, type CurrentStateEntry, type StateCandidate } from '../core/current-state';
+import type { MissingEventsRequest } from '../core/missing-events-request';
 import type { StoredEvent } from '../core/pdu';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, readTx, rows, writeTx } from './neo4j';
@@ -12,6 +13,7 @@ const QUERIES = loadCypher([
   'import-edges',
   'rooms-save',
   'room-versions-load',
+  'current-state-lock',
   'state-candidates-load',
   'current-state-save',
   'walk',
@@ -21,13 +23,8 @@ const QUERIES = loadCypher([
 
 export type ImportOutcome = 'stored' | 'unchanged' | 'conflict';
 
-export interface WalkRequest {
-  readonly room_id: string;
-  readonly latest_events: readonly string[];
-  readonly earliest_events: readonly string[];
-  readonly min_depth: number;
-  readonly limit: number;
-}
+/** The walk takes the validated request as it is. */
+export type WalkRequest = MissingEventsRequest;
 
 export class EventStore {
   constructor(private readonly graph: Graph) {}
@@ -76,7 +73,9 @@ export class EventStore {
         touched.set(JSON.stringify(key), key);
       }
       if (touched.size > 0) {
-        const candidates = await rows<StateCandidate>(tx, QUERIES['state-candidates-load'], { keys: [...touched.values()] });
+        const keys = [...touched.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, key]) => key);
+        await tx.run(QUERIES['current-state-lock'], { keys });
+        const candidates = await rows<StateCandidate>(tx, QUERIES['state-candidates-load'], { keys });
         const entries: CurrentStateEntry[] = chooseCurrentState(candidates);
         await tx.run(QUERIES['current-state-save'], { entries });
       }

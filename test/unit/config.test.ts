@@ -1,0 +1,62 @@
+import { loadConfig } from '../../src/config';
+
+describe('loadConfig', () => {
+  it('gives every setting its documented default', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      serverName: 'localhost:8008',
+      host: '127.0.0.1',
+      port: 8008,
+      signingKeyPath: '.data/signing.key',
+      neo4j: { uri: undefined, user: undefined, password: undefined, database: undefined },
+      bodyLimitBytes: 1048576,
+      missingEventsMaxLimit: 20,
+      maxLatestEvents: 256,
+      maxEarliestEvents: 4096,
+      federationVerifyTls: true,
+      federationAllowPrivateAddresses: false,
+      keyFetchTimeoutMs: 10000,
+      trustedKeyServers: [],
+      logLevel: 'info',
+      demoRoomEvents: 2000,
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads the environment', () => {
+    const config = loadConfig({
+      SERVER_NAME: 'example.org:8448',
+      PORT: '0',
+      NEO4J_URI: 'neo4j://db.example:7687',
+      NEO4J_USER: 'neo4j',
+      NEO4J_PASSWORD: 'secret',
+      FEDERATION_VERIFY_TLS: 'false',
+      FEDERATION_ALLOW_PRIVATE_ADDRESSES: '1',
+      MISSING_EVENTS_MAX_LIMIT: '50',
+      TRUSTED_KEY_SERVERS: 'notary.example ed25519:a abc, other.example ed25519:x def ed25519:y ghi',
+    });
+    expect(config.serverName).toBe('example.org:8448');
+    expect(config.port).toBe(0);
+    expect(config.neo4j).toEqual({ uri: 'neo4j://db.example:7687', user: 'neo4j', password: 'secret', database: undefined });
+    expect(config.federationVerifyTls).toBe(false);
+    expect(config.federationAllowPrivateAddresses).toBe(true);
+    expect(config.missingEventsMaxLimit).toBe(50);
+    expect(config.trustedKeyServers).toEqual([
+      { serverName: 'notary.example', verifyKeys: { 'ed25519:a': 'abc' } },
+      { serverName: 'other.example', verifyKeys: { 'ed25519:x': 'def', 'ed25519:y': 'ghi' } },
+    ]);
+  });
+
+  it.each([
+    [{ PORT: 'eighty' }, 'PORT is invalid: must be a number'],
+    [{ PORT: '70000' }, 'PORT is invalid: must be less than or equal to 65535'],
+    [{ SERVER_NAME: 'bad name' }, 'SERVER_NAME is invalid: with value "bad name" fails to match the required pattern: /^[A-Za-z0-9.\\-]+(:\\d{1,5})?$|^\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?$/'],
+    [{ NEO4J_URI: 'http://localhost:7474' }, 'NEO4J_URI is invalid: must be a valid uri with a scheme matching the bolt|bolt\\+s|bolt\\+ssc|neo4j|neo4j\\+s|neo4j\\+ssc pattern'],
+    [{ FEDERATION_VERIFY_TLS: 'maybe' }, 'FEDERATION_VERIFY_TLS is invalid: must be a boolean'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL is invalid: must be one of [error, warn, info, debug]'],
+    [{ TRUSTED_KEY_SERVERS: 'notary.example' }, 'TRUSTED_KEY_SERVERS is invalid: "notary.example" is not "server_name key_id public_key ..."'],
+    [{ TRUSTED_KEY_SERVERS: 'notary.example rsa:1 abc' }, 'TRUSTED_KEY_SERVERS is invalid: rsa:1 is not an ed25519 key ID'],
+  ])('names the bad variable: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+});
