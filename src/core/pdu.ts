@@ -24,17 +24,24 @@ export interface StoredEvent {
 
 export type PduResult = { ok: true; event: StoredEvent } | { ok: false; reason: string };
 
-/** The room a PDU belongs to: its `room_id`, or for a v12 create event the room ID derived from its event ID. */
+/**
+ * The room a PDU belongs to: its `room_id`, or for a v12 create event the room ID derived from its event ID (even
+ * when it carries a room_id, which readPdu then refuses: the carried one must not name the room).
+ */
 export function roomIdOfPdu(pdu: Record<string, unknown>, version: RoomVersion | undefined): string | undefined {
-  if (typeof pdu.room_id === 'string') return pdu.room_id;
-  if (version?.roomIdIsCreateEventId && pdu.type === 'm.room.create' && pdu.state_key === '') {
+  if (version?.roomIdIsCreateEventId && isCreateEvent(pdu)) {
     const eventId = computeEventId(pdu, version);
     return eventId === undefined ? undefined : `!${eventId.slice(1)}`;
   }
+  if (typeof pdu.room_id === 'string') return pdu.room_id;
   return undefined;
 }
 
 export function readPdu(text: string, pdu: Record<string, unknown>, version: RoomVersion): PduResult {
+  // v12 auth rules (MSC4291): "If it has a room_id, reject" for m.room.create; its room ID is its event ID.
+  if (version.roomIdIsCreateEventId && isCreateEvent(pdu) && 'room_id' in pdu) {
+    return fail(`an m.room.create of room version ${version.id} must not have a room_id`);
+  }
   const roomId = roomIdOfPdu(pdu, version);
   if (roomId === undefined) return fail('room_id is missing or not a string');
   for (const field of ['type', 'sender'] as const) {
@@ -73,6 +80,10 @@ export function readPdu(text: string, pdu: Record<string, unknown>, version: Roo
       content_hash_ok: hashOk,
     },
   };
+}
+
+function isCreateEvent(pdu: Record<string, unknown>): boolean {
+  return pdu.type === 'm.room.create' && pdu.state_key === '';
 }
 
 function references(value: unknown, version: RoomVersion): string[] | undefined {

@@ -45,8 +45,13 @@ export function getRoomVersion(id: string): RoomVersion | undefined {
   return ROOM_VERSIONS.get(id);
 }
 
-/** The room version a create event declares; the spec's default is "1" when `room_version` is absent. */
+/**
+ * The room version a create event declares; the spec's default is "1" when `room_version` is absent. A value that
+ * is not a string is returned as its JSON text marked "(not a string)", which names no room version, so the room is refused
+ * as unknown (as Synapse refuses it) rather than read as version 1.
+ */
 export function declaredRoomVersion(createContent: unknown): string {
-  const declared = (createContent as { room_version?: unknown } | null | undefined)?.room_version;
-  return typeof declared === 'string' ? declared : '1';
+  const content = createContent as { room_version?: unknown } | null | undefined;
+  if (content?.room_version === undefined) return '1';
+  return typeof content.room_version === 'string' ? content.room_version : `${JSON.stringify(content.room_version)} (not a string)`;
 }

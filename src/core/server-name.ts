@@ -15,7 +15,8 @@ export interface ServerName {
   readonly kind: HostKind;
 }
 
-export type ServerNameResult = { readonly ok: true; readonly serverName: ServerName } | { readonly ok: false; readonly reason: string };
+export type ServerNameResult =
+  { readonly ok: true; readonly serverName: ServerName } | { readonly ok: false; readonly reason: string };
 
 // The grammar's `dns-name = 1*255dns-char` and `IPv6address = 2*45IPv6char`.
 const DNS_NAME = /^[A-Za-z0-9.-]{1,255}$/;
@@ -32,7 +33,8 @@ export function parseServerName(text: string): ServerNameResult {
     if (close < 0) return invalid(`"${text}" opens an IPv6 literal with "[" but never closes it`);
     hostname = text.slice(0, close + 1);
     const rest = text.slice(close + 1);
-    if (rest !== '' && !rest.startsWith(':')) return invalid(`"${text}" has characters after its IPv6 literal that are not a port`);
+    if (rest !== '' && !rest.startsWith(':'))
+      return invalid(`"${text}" has characters after its IPv6 literal that are not a port`);
     portText = rest === '' ? undefined : rest.slice(1);
   } else {
     const colon = text.lastIndexOf(':');
@@ -43,7 +45,8 @@ export function parseServerName(text: string): ServerNameResult {
   let port: number | undefined;
   if (portText !== undefined) {
     // The grammar allows five digits; a port that TCP cannot use is no address at all.
-    if (!PORT.test(portText) || Number(portText) > 65535) return invalid(`"${text}" has a port that is not a number from 0 to 65535`);
+    if (!PORT.test(portText) || Number(portText) > 65535)
+      return invalid(`"${text}" has a port that is not a number from 0 to 65535`);
     port = Number(portText);
   }
 

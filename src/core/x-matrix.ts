@@ -17,8 +17,7 @@ export interface XMatrixAuthorization {
 }
 
 export type XMatrixParseResult =
-  | { readonly ok: true; readonly authorization: XMatrixAuthorization }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly authorization: XMatrixAuthorization } | { readonly ok: false; readonly reason: string };
 
 export interface SignedRequest {
   readonly method: string;
@@ -44,9 +43,16 @@ export function verifyRequestSignature(request: SignedRequest, signature: string
 }
 
 /** The `Authorization` header value for a request signed with `key`, as our CLI and tests send it. */
-export function signRequest(request: SignedRequest & { readonly destination: string; readonly key: SigningKey }): string {
+export function signRequest(
+  request: SignedRequest & { readonly destination: string; readonly key: SigningKey },
+): string {
   const signature = signBytes(request.key, requestSigningBytes(request));
-  return authorizationHeader({ origin: request.origin, destination: request.destination, key: request.key.keyId, signature });
+  return authorizationHeader({
+    origin: request.origin,
+    destination: request.destination,
+    key: request.key.keyId,
+    signature,
+  });
 }
 
 /**

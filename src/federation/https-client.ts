@@ -68,14 +68,18 @@ function fetchJson(url: string, options: FetchJsonOptions, settings: Settings): 
       // "a SNI should be sent for the certificate which is expected, unless that certificate is expected to be an
       // IP address in which case SNI is not supported and should not be sent" (spec, "TLS"); '' sends none.
       servername: isIP(tlsServerName) ? '' : tlsServerName,
-      checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(tlsServerName, certificate),
+      checkServerIdentity: (_host: string, certificate: PeerCertificate) =>
+        checkServerIdentity(tlsServerName, certificate),
       rejectUnauthorized: settings.verifyTls,
       ca: settings.ca,
       lookup: settings.lookup,
       agent: false,
     });
 
-    const timer = setTimeout(() => req.destroy(new Error(`no answer from ${url} within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => req.destroy(new Error(`no answer from ${url} within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
     req.on('error', (error) => {
       clearTimeout(timer);
       reject(error);
@@ -83,20 +87,27 @@ function fetchJson(url: string, options: FetchJsonOptions, settings: Settings): 
     req.on('response', (res) => {
       const declared = Number(res.headers['content-length']);
       if (declared > settings.maxBytes) {
-        req.destroy(new Error(`the response from ${url} is ${declared} bytes, more than the ${settings.maxBytes} allowed`));
+        req.destroy(
+          new Error(`the response from ${url} is ${declared} bytes, more than the ${settings.maxBytes} allowed`),
+        );
         return;
       }
       const chunks: Buffer[] = [];
       let received = 0;
       res.on('data', (chunk: Buffer) => {
         received += chunk.length;
-        if (received > settings.maxBytes) req.destroy(new Error(`the response from ${url} is more than ${settings.maxBytes} bytes`));
+        if (received > settings.maxBytes)
+          req.destroy(new Error(`the response from ${url} is more than ${settings.maxBytes} bytes`));
         else chunks.push(chunk);
       });
       res.on('error', () => undefined); // reported once, through req's 'error'
       res.on('end', () => {
         clearTimeout(timer);
-        resolve({ status: res.statusCode ?? 0, headers: flatHeaders(res.headers), json: parseJson(Buffer.concat(chunks)) });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: flatHeaders(res.headers),
+          json: parseJson(Buffer.concat(chunks)),
+        });
       });
     });
     req.end(body);
@@ -109,11 +120,18 @@ const publicOnlyLookup: LookupFunction = (hostname, options: LookupOptions, call
     if (error) return callback(error, '', 0);
     const inward = addresses.find((entry) => isPrivateAddress(entry.address));
     if (inward !== undefined) {
-      return callback(new PrivateAddressError(`refusing to connect to ${hostname}: it resolves to the private address ${inward.address}`), '', 0);
+      return callback(
+        new PrivateAddressError(
+          `refusing to connect to ${hostname}: it resolves to the private address ${inward.address}`,
+        ),
+        '',
+        0,
+      );
     }
     if (options.all) return callback(null, addresses);
     const first = addresses[0];
-    if (first === undefined) return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '', 0);
+    if (first === undefined)
+      return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '', 0);
     callback(null, first.address, first.family);
   });
 };
@@ -138,7 +156,9 @@ function parseJson(bytes: Buffer): unknown {
 }
 
 function flatHeaders(headers: NodeJS.Dict<string | string[]>): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]));
+  return Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : value]),
+  );
 }
 
 function unbracket(hostname: string): string {

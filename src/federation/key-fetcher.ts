@@ -79,7 +79,9 @@ interface Entry {
   inFlight: Promise<void> | undefined;
 }
 
-type Fetched = { readonly ok: true; readonly response: Record<string, unknown>; readonly keys: ServerKeys } | { readonly ok: false; readonly reason: string };
+type Fetched =
+  | { readonly ok: true; readonly response: Record<string, unknown>; readonly keys: ServerKeys }
+  | { readonly ok: false; readonly reason: string };
 
 export class KeyFetcher {
   private readonly entries = new Map<string, Entry>();
@@ -102,11 +104,17 @@ export class KeyFetcher {
    * The public key `keyId` of `serverName` if it may verify a signature made at `atTs` (for a request: now), or
    * the reason it may not. Never rejects.
    */
-  async getVerifyKey(serverName: string, keyId: string, atTs: number, options: GetVerifyKeyOptions = {}): Promise<KeyLookup> {
+  async getVerifyKey(
+    serverName: string,
+    keyId: string,
+    atTs: number,
+    options: GetVerifyKeyOptions = {},
+  ): Promise<KeyLookup> {
     const allowOldKeys = options.allowOldKeys ?? true;
     const entry = this.entry(serverName);
     await entry.loaded;
-    const lookUp = () => (entry.known ? findVerifyKey(entry.known.keys, entry.known.fetchedTs, keyId, atTs, allowOldKeys) : undefined);
+    const lookUp = () =>
+      entry.known ? findVerifyKey(entry.known.keys, entry.known.fetchedTs, keyId, atTs, allowOldKeys) : undefined;
 
     const cached = lookUp();
     if (cached?.ok) return cached;
@@ -120,14 +128,22 @@ export class KeyFetcher {
 
     const found = lookUp();
     if (found?.ok) return found;
-    const reasons = [found?.reason ?? `no keys of ${serverName} are known`, entry.lastFailure].filter((r) => r !== undefined);
+    const reasons = [found?.reason ?? `no keys of ${serverName} are known`, entry.lastFailure].filter(
+      (r) => r !== undefined,
+    );
     return { ok: false, reason: reasons.join('; ') };
   }
 
   private entry(serverName: string): Entry {
     let entry = this.entries.get(serverName);
     if (entry === undefined) {
-      const created: Entry = { known: undefined, lastAttemptTs: -Infinity, lastFailure: undefined, loaded: Promise.resolve(), inFlight: undefined };
+      const created: Entry = {
+        known: undefined,
+        lastAttemptTs: -Infinity,
+        lastFailure: undefined,
+        loaded: Promise.resolve(),
+        inFlight: undefined,
+      };
       created.loaded = this.loadStored(serverName, created);
       entry = created;
       this.entries.set(serverName, entry);
@@ -159,13 +175,14 @@ export class KeyFetcher {
   private async refresh(serverName: string, entry: Entry, keyId: string, atTs: number): Promise<void> {
     entry.lastAttemptTs = this.deps.now();
     const failures: string[] = [];
-    let chosen: Fetched & { ok: true } | undefined;
+    let chosen: (Fetched & { ok: true }) | undefined;
 
     const direct = await this.fetchDirect(serverName);
     if (direct.ok) chosen = direct;
     else failures.push(`fetching from ${serverName} failed: ${direct.reason}`);
 
-    const hasKey = (fetched: Fetched & { ok: true }) => findVerifyKey(fetched.keys, this.deps.now(), keyId, atTs, true).ok;
+    const hasKey = (fetched: Fetched & { ok: true }) =>
+      findVerifyKey(fetched.keys, this.deps.now(), keyId, atTs, true).ok;
     for (const notary of this.trustedKeyServers) {
       if (chosen !== undefined && hasKey(chosen)) break;
       const relayed = await this.fetchFromNotary(notary, serverName, keyId, atTs);
@@ -181,7 +198,11 @@ export class KeyFetcher {
     const fetchedTs = this.deps.now();
     entry.known = { keys: chosen.keys, fetchedTs };
     entry.lastFailure = undefined;
-    const stored: StoredServerKeys = { response: chosen.response, fetchedTs, validUntilTs: usableUntil(chosen.keys.validUntilTs, fetchedTs) };
+    const stored: StoredServerKeys = {
+      response: chosen.response,
+      fetchedTs,
+      validUntilTs: usableUntil(chosen.keys.validUntilTs, fetchedTs),
+    };
     try {
       await this.deps.store.save(serverName, stored);
     } catch (error) {
@@ -198,9 +219,12 @@ export class KeyFetcher {
         tlsServerName: target.tlsServerName,
         timeoutMs: this.timeoutMs,
       });
-      if (response.status !== 200) return { ok: false, reason: `GET /_matrix/key/v2/server answered HTTP ${response.status}` };
+      if (response.status !== 200)
+        return { ok: false, reason: `GET /_matrix/key/v2/server answered HTTP ${response.status}` };
       const checked = checkKeyResponse(response.json, serverName);
-      return checked.ok ? { ok: true, response: response.json as Record<string, unknown>, keys: checked.keys } : checked;
+      return checked.ok
+        ? { ok: true, response: response.json as Record<string, unknown>, keys: checked.keys }
+        : checked;
     } catch (error) {
       return { ok: false, reason: errorMessage(error) };
     }
@@ -211,7 +235,12 @@ export class KeyFetcher {
    * our configuration and by the server itself; of those, the one with the asked key and the latest
    * valid_until_ts wins.
    */
-  private async fetchFromNotary(notary: TrustedKeyServer, serverName: string, keyId: string, atTs: number): Promise<Fetched> {
+  private async fetchFromNotary(
+    notary: TrustedKeyServer,
+    serverName: string,
+    keyId: string,
+    atTs: number,
+  ): Promise<Fetched> {
     try {
       const target = await this.deps.discovery.resolve(notary.serverName);
       const response = await this.deps.fetchJson(serverUrl(target, '/_matrix/key/v2/query'), {
@@ -221,7 +250,8 @@ export class KeyFetcher {
         body: { server_keys: { [serverName]: { [keyId]: { minimum_valid_until_ts: atTs } } } },
         timeoutMs: this.timeoutMs,
       });
-      if (response.status !== 200) return { ok: false, reason: `POST /_matrix/key/v2/query answered HTTP ${response.status}` };
+      if (response.status !== 200)
+        return { ok: false, reason: `POST /_matrix/key/v2/query answered HTTP ${response.status}` };
       const list = isObject(response.json) ? response.json.server_keys : undefined;
       if (!Array.isArray(list)) return { ok: false, reason: 'the answer has no server_keys list' };
 
@@ -230,13 +260,22 @@ export class KeyFetcher {
       for (const item of list) {
         if (!isObject(item) || item.server_name !== serverName) continue;
         const notaryProblem = checkNotarySignature(item, notary);
-        const checked = notaryProblem === undefined ? checkKeyResponse(item, serverName) : { ok: false as const, reason: notaryProblem };
+        const checked =
+          notaryProblem === undefined
+            ? checkKeyResponse(item, serverName)
+            : { ok: false as const, reason: notaryProblem };
         if (checked.ok) candidates.push({ ok: true, response: item, keys: checked.keys });
         else rejections.push(checked.reason);
       }
-      const score = (c: Fetched & { ok: true }) => (findVerifyKey(c.keys, this.deps.now(), keyId, atTs, true).ok ? 1 : 0);
+      const score = (c: Fetched & { ok: true }) =>
+        findVerifyKey(c.keys, this.deps.now(), keyId, atTs, true).ok ? 1 : 0;
       candidates.sort((a, b) => score(b) - score(a) || b.keys.validUntilTs - a.keys.validUntilTs);
-      return candidates[0] ?? { ok: false, reason: rejections.length > 0 ? rejections.join('; ') : `the answer has no keys for ${serverName}` };
+      return (
+        candidates[0] ?? {
+          ok: false,
+          reason: rejections.length > 0 ? rejections.join('; ') : `the answer has no keys for ${serverName}`,
+        }
+      );
     } catch (error) {
       return { ok: false, reason: errorMessage(error) };
     }

@@ -26,9 +26,11 @@ export interface TrustedKeyServer {
   readonly verifyKeys: Readonly<Record<string, string>>;
 }
 
-export type KeyResponseResult = { readonly ok: true; readonly keys: ServerKeys } | { readonly ok: false; readonly reason: string };
+export type KeyResponseResult =
+  { readonly ok: true; readonly keys: ServerKeys } | { readonly ok: false; readonly reason: string };
 
-export type KeyLookup = { readonly ok: true; readonly publicKey: string } | { readonly ok: false; readonly reason: string };
+export type KeyLookup =
+  { readonly ok: true; readonly publicKey: string } | { readonly ok: false; readonly reason: string };
 
 const WEEK = 7 * 24 * 60 * 60 * 1000;
 
@@ -39,7 +41,8 @@ const WEEK = 7 * 24 * 60 * 60 * 1000;
  */
 export function checkKeyResponse(json: unknown, serverName: string): KeyResponseResult {
   if (!isObject(json)) return fail('the key response is not a JSON object');
-  if (json.server_name !== serverName) return fail(`the key response is for server_name ${JSON.stringify(json.server_name)}, not ${serverName}`);
+  if (json.server_name !== serverName)
+    return fail(`the key response is for server_name ${JSON.stringify(json.server_name)}, not ${serverName}`);
   if (!Number.isSafeInteger(json.valid_until_ts)) return fail('valid_until_ts is not an integer');
   if (!isObject(json.verify_keys)) return fail('verify_keys is not an object');
   const signatures = isObject(json.signatures) ? json.signatures[serverName] : undefined;
@@ -49,7 +52,8 @@ export function checkKeyResponse(json: unknown, serverName: string): KeyResponse
   for (const [keyId, entry] of Object.entries(json.verify_keys)) {
     const publicKey = ed25519PublicKey(keyId, entry);
     if (publicKey === undefined || !(keyId in signatures)) continue;
-    if (!verifies(json, serverName, keyId, publicKey)) return fail(`the key response's signature by ${keyId} does not verify`);
+    if (!verifies(json, serverName, keyId, publicKey))
+      return fail(`the key response's signature by ${keyId} does not verify`);
     verifyKeys.set(keyId, publicKey);
   }
   if (verifyKeys.size === 0) return fail(`the key response is not signed by any of its own ed25519 verify_keys`);
@@ -58,7 +62,8 @@ export function checkKeyResponse(json: unknown, serverName: string): KeyResponse
   for (const [keyId, entry] of Object.entries(isObject(json.old_verify_keys) ? json.old_verify_keys : {})) {
     const publicKey = ed25519PublicKey(keyId, entry);
     const expiredTs = isObject(entry) ? entry.expired_ts : undefined;
-    if (publicKey !== undefined && Number.isSafeInteger(expiredTs)) oldVerifyKeys.set(keyId, { publicKey, expiredTs: expiredTs as number });
+    if (publicKey !== undefined && Number.isSafeInteger(expiredTs))
+      oldVerifyKeys.set(keyId, { publicKey, expiredTs: expiredTs as number });
   }
 
   return { ok: true, keys: { serverName, verifyKeys, oldVerifyKeys, validUntilTs: json.valid_until_ts as number } };
@@ -73,10 +78,13 @@ export function checkNotarySignature(json: Record<string, unknown>, notary: Trus
   for (const [keyId, publicKey] of Object.entries(notary.verifyKeys)) {
     const signatures = isObject(json.signatures) ? json.signatures[notary.serverName] : undefined;
     if (!isObject(signatures) || !(keyId in signatures)) continue;
-    if (!verifies(json, notary.serverName, keyId, publicKey)) return `the notary ${notary.serverName}'s signature by ${keyId} does not verify`;
+    if (!verifies(json, notary.serverName, keyId, publicKey))
+      return `the notary ${notary.serverName}'s signature by ${keyId} does not verify`;
     verified++;
   }
-  return verified > 0 ? undefined : `the response is not signed by the notary ${notary.serverName} with any of its configured keys`;
+  return verified > 0
+    ? undefined
+    : `the response is not signed by the notary ${notary.serverName} with any of its configured keys`;
 }
 
 /** "Servers MUST use the lesser of this field and 7 days into the future when determining if a key is valid." */
@@ -89,16 +97,26 @@ export function usableUntil(validUntilTs: number, fetchedTs: number): number {
  * response's usable end, an old key only before its `expired_ts`, and old keys only when `allowOldKeys` (the spec
  * says they "are only valid for signing events", not requests).
  */
-export function findVerifyKey(keys: ServerKeys, fetchedTs: number, keyId: string, atTs: number, allowOldKeys: boolean): KeyLookup {
+export function findVerifyKey(
+  keys: ServerKeys,
+  fetchedTs: number,
+  keyId: string,
+  atTs: number,
+  allowOldKeys: boolean,
+): KeyLookup {
   const current = keys.verifyKeys.get(keyId);
   if (current !== undefined) {
     const until = usableUntil(keys.validUntilTs, fetchedTs);
-    return atTs <= until ? { ok: true, publicKey: current } : fail(`key ${keyId} of ${keys.serverName} is valid only until ${until}`);
+    return atTs <= until
+      ? { ok: true, publicKey: current }
+      : fail(`key ${keyId} of ${keys.serverName} is valid only until ${until}`);
   }
   const old = keys.oldVerifyKeys.get(keyId);
   if (old !== undefined) {
     if (!allowOldKeys) return fail(`key ${keyId} of ${keys.serverName} is an old key, which may not sign requests`);
-    return atTs < old.expiredTs ? { ok: true, publicKey: old.publicKey } : fail(`key ${keyId} of ${keys.serverName} expired at ${old.expiredTs}`);
+    return atTs < old.expiredTs
+      ? { ok: true, publicKey: old.publicKey }
+      : fail(`key ${keyId} of ${keys.serverName} expired at ${old.expiredTs}`);
   }
   return fail(`unknown key ${keyId} of ${keys.serverName}`);
 }

@@ -56,7 +56,8 @@ export function isPrivateAddress(address: string): boolean {
 function embeddedIPv4(address: string): string | undefined {
   const groups = ipv6Groups(address);
   if (groups === undefined) return undefined;
-  if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0)) return dotted(groups[6]!, groups[7]!);
+  if (groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0))
+    return dotted(groups[6]!, groups[7]!);
   if (groups[0] === 0x2002) return dotted(groups[1]!, groups[2]!);
   return undefined;
 }

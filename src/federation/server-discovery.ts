@@ -72,7 +72,8 @@ export class ServerDiscovery {
     const { hostname, address, port, kind } = parsed.serverName;
 
     // Step 1: an IP literal is used as it is, with the server name (port included) as `Host`.
-    if (kind !== 'dns') return { host: address, port: port ?? DEFAULT_PORT, hostHeader: serverName, tlsServerName: address };
+    if (kind !== 'dns')
+      return { host: address, port: port ?? DEFAULT_PORT, hostHeader: serverName, tlsServerName: address };
     // Step 2: an explicit port skips delegation; `Host` is the original server name, with its port.
     if (port !== undefined) return { host: hostname, port, hostHeader: serverName, tlsServerName: hostname };
 
@@ -103,7 +104,8 @@ export class ServerDiscovery {
   private async resolveBySrv(hostname: string): Promise<ResolvedServer> {
     for (const service of ['_matrix-fed._tcp', '_matrix._tcp']) {
       const record = await this.srvTarget(`${service}.${hostname}`);
-      if (record !== undefined) return { host: record.name, port: record.port, hostHeader: hostname, tlsServerName: hostname };
+      if (record !== undefined)
+        return { host: record.name, port: record.port, hostHeader: hostname, tlsServerName: hostname };
     }
     return { host: hostname, port: DEFAULT_PORT, hostHeader: hostname, tlsServerName: hostname };
   }

@@ -86,7 +86,11 @@ export class RoomBuilder {
     if (!this.version.roomIdIsCreateEventId) this.roomId = `!${this.random.opaque(18)}:${server}`;
     const content: Record<string, unknown> = { room_version: this.version.id, ...extraContent };
     if (!this.version.redactionV11) content.creator = creator;
-    return this.add({ type: 'm.room.create', state_key: '', sender: creator, content, prev: [] });
+    // v12 (MSC4291): the room ID is the create event's reference hash, which covers neither signatures nor anything
+    // else the seed picks, so only origin_server_ts tells two rooms of the same creator apart: spread it over a year,
+    // or different seeds would give the same room ID about once in 2,000 pairs.
+    const ts = this.version.roomIdIsCreateEventId ? this.ts + this.random.int(0, 365 * 86_400_000) : undefined;
+    return this.add({ type: 'm.room.create', state_key: '', sender: creator, content, prev: [] }, ts);
   }
 
   add(spec: EventSpec, ts?: number): BuiltEvent {

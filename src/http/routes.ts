@@ -3,6 +3,7 @@
  * the X-Matrix middleware, the work from the service layer.
  */
 import { Router, type Request, type Response } from 'express';
+import { isObject } from '../core/redaction';
 import { MatrixError } from '../errors';
 import { getMissingEvents, type MissingEventsDeps } from '../service/get-missing-events';
 import { serverKeysResponse, type LocalServer } from '../service/server-keys';
@@ -18,9 +19,11 @@ export function federationRoutes(deps: MissingEventsDeps, authenticate: RequestH
     const roomId = req.params.roomId as string;
     res.locals.roomId = roomId;
     if (req.body === undefined) throw new MatrixError('M_NOT_JSON', 'The request body is missing; send a JSON object');
-    const body = req.body as { latest_events?: unknown; earliest_events?: unknown };
-    if (Array.isArray(body.latest_events)) res.locals.latestCount = body.latest_events.length;
-    if (Array.isArray(body.earliest_events)) res.locals.earliestCount = body.earliest_events.length;
+    if (isObject(req.body)) {
+      // For the request log only; the service validates the body.
+      if (Array.isArray(req.body.latest_events)) res.locals.latestCount = req.body.latest_events.length;
+      if (Array.isArray(req.body.earliest_events)) res.locals.earliestCount = req.body.earliest_events.length;
+    }
     const pdus = await getMissingEvents(deps, origin, roomId, req.body);
     res.locals.eventCount = pdus.length;
     // Each PDU goes out as the JSON string it was imported as: no re-encoding, byte for byte what was signed.

@@ -10,12 +10,22 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { CanonicalJsonError } from '../core/canonical-json';
-import { isXMatrixScheme, parseXMatrixAuthorization, verifyRequestSignature, XMatrixAuthorization } from '../core/x-matrix';
+import {
+  isXMatrixScheme,
+  parseXMatrixAuthorization,
+  verifyRequestSignature,
+  XMatrixAuthorization,
+} from '../core/x-matrix';
 import { MatrixError } from '../errors';
 import type { KeyLookup } from '../federation/key-fetcher';
 
 export interface VerifyKeySource {
-  getVerifyKey(serverName: string, keyId: string, atTs: number, options?: { allowOldKeys?: boolean }): Promise<KeyLookup>;
+  getVerifyKey(
+    serverName: string,
+    keyId: string,
+    atTs: number,
+    options?: { allowOldKeys?: boolean },
+  ): Promise<KeyLookup>;
 }
 
 export interface XMatrixAuthLogger {
@@ -75,7 +85,12 @@ async function authenticate(req: Request, options: XMatrixAuthOptions): Promise<
 }
 
 /** Undefined when the header's signature verifies, else a sentence saying why not. */
-async function verify(req: Request, content: unknown, authorization: XMatrixAuthorization, options: XMatrixAuthOptions): Promise<string | undefined> {
+async function verify(
+  req: Request,
+  content: unknown,
+  authorization: XMatrixAuthorization,
+  options: XMatrixAuthOptions,
+): Promise<string | undefined> {
   const { origin, destination, key, signature } = authorization;
   // "If this property is included, but the value does not match the receiving server's name, the receiving
   // server must deny the request with an HTTP status code 401 Unauthorized."
@@ -91,7 +106,8 @@ async function verify(req: Request, content: unknown, authorization: XMatrixAuth
     if (verifyRequestSignature(request, signature, lookup.publicKey)) return undefined;
   } catch (error) {
     // A body with, say, a float has no canonical JSON, so no signature can cover it.
-    if (error instanceof CanonicalJsonError) throw new MatrixError('M_BAD_JSON', `The request body is not canonical JSON: ${error.message}.`);
+    if (error instanceof CanonicalJsonError)
+      throw new MatrixError('M_BAD_JSON', `The request body is not canonical JSON: ${error.message}.`);
     throw error;
   }
   return `The X-Matrix signature by ${key} of ${origin} does not verify.`;

@@ -23,9 +23,15 @@ export class Neo4jServerKeyStore implements ServerKeyStore {
   }
 
   async load(serverName: string): Promise<StoredServerKeys | undefined> {
-    const [row] = await readTx(this.graph, (tx) => rows<Row>(tx, QUERIES['server-keys-load'], { server_name: serverName }));
+    const [row] = await readTx(this.graph, (tx) =>
+      rows<Row>(tx, QUERIES['server-keys-load'], { server_name: serverName }),
+    );
     if (row === undefined) return undefined;
-    return { response: JSON.parse(row.key_json) as Record<string, unknown>, fetchedTs: row.fetched_ts, validUntilTs: row.valid_until_ts };
+    return {
+      response: JSON.parse(row.key_json) as Record<string, unknown>,
+      fetchedTs: row.fetched_ts,
+      validUntilTs: row.valid_until_ts,
+    };
   }
 
   async save(serverName: string, keys: StoredServerKeys): Promise<void> {

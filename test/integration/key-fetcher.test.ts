@@ -68,7 +68,9 @@ afterEach(async () => {
   }
 });
 
-async function startServer(answer: TestServer['answer'] = () => ({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } })): Promise<TestServer> {
+async function startServer(
+  answer: TestServer['answer'] = () => ({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } }),
+): Promise<TestServer> {
   const requests: SeenRequest[] = [];
   const state = { answer };
   const server = createServer({ key: PRIVATE_KEY, cert: CERTIFICATE }, (req, res) => {
@@ -76,7 +78,12 @@ async function startServer(answer: TestServer['answer'] = () => ({ status: 404, 
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
-      const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '', host: req.headers.host, body: text ? JSON.parse(text) : undefined };
+      const seen: SeenRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        host: req.headers.host,
+        body: text ? JSON.parse(text) : undefined,
+      };
       requests.push(seen);
       const { status, body, delayMs = 0 } = state.answer(seen);
       if (delayMs === Infinity) return;
@@ -106,7 +113,12 @@ async function startServer(answer: TestServer['answer'] = () => ({ status: 404, 
 function keyResponse(
   serverName: string,
   keys: SigningKey[],
-  options: { validUntilTs?: number; signers?: SigningKey[]; old?: Record<string, { key: string; expired_ts: number }>; claimedName?: string } = {},
+  options: {
+    validUntilTs?: number;
+    signers?: SigningKey[];
+    old?: Record<string, { key: string; expired_ts: number }>;
+    claimedName?: string;
+  } = {},
 ): Record<string, unknown> {
   let json: Record<string, unknown> = {
     server_name: options.claimedName ?? serverName,
@@ -120,7 +132,9 @@ function keyResponse(
 
 function servingKeys(body: () => unknown): TestServer['answer'] {
   return (request) =>
-    request.method === 'GET' && request.url === '/_matrix/key/v2/server' ? { status: 200, body: body() } : { status: 404, body: { errcode: 'M_UNRECOGNIZED' } };
+    request.method === 'GET' && request.url === '/_matrix/key/v2/server'
+      ? { status: 200, body: body() }
+      : { status: 404, body: { errcode: 'M_UNRECOGNIZED' } };
 }
 
 function newKey(): SigningKey {
@@ -141,7 +155,10 @@ function makeFetcher(settings: FetcherSettings = {}): KeyFetcher {
   });
   // The names in these tests carry ports, so discovery stops at step 2 and never looks up SRV records.
   const discovery = new ServerDiscovery({ fetchJson, resolveSrv: async () => [], now });
-  return new KeyFetcher({ fetchJson, discovery, store, now }, { minRefetchIntervalMs: 0, timeoutMs: 5000, ...settings });
+  return new KeyFetcher(
+    { fetchJson, discovery, store, now },
+    { minRefetchIntervalMs: 0, timeoutMs: 5000, ...settings },
+  );
 }
 
 describe('fetching from the server itself', () => {
@@ -151,9 +168,17 @@ describe('fetching from the server itself', () => {
     server.answer = servingKeys(() => keyResponse(server.name, [key]));
     const fetcher = makeFetcher();
 
-    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
-    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
-    expect(server.requests).toEqual([{ method: 'GET', url: '/_matrix/key/v2/server', host: server.name, body: undefined }]);
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
+    expect(server.requests).toEqual([
+      { method: 'GET', url: '/_matrix/key/v2/server', host: server.name, body: undefined },
+    ]);
   });
 
   it('makes one request for concurrent callers', async () => {
@@ -162,7 +187,9 @@ describe('fetching from the server itself', () => {
     server.answer = (request) => ({ ...servingKeys(() => keyResponse(server.name, [key]))(request), delayMs: 100 });
     const fetcher = makeFetcher();
 
-    const results = await Promise.all(Array.from({ length: 8 }, () => fetcher.getVerifyKey(server.name, key.keyId, time)));
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => fetcher.getVerifyKey(server.name, key.keyId, time)),
+    );
     expect(results).toEqual(Array.from({ length: 8 }, () => ({ ok: true, publicKey: key.publicKey })));
     expect(server.requests).toHaveLength(1);
   });
@@ -179,7 +206,10 @@ describe('fetching from the server itself', () => {
     expect(server.requests).toHaveLength(1);
 
     time += 1;
-    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
     expect(server.requests).toHaveLength(2);
   });
 
@@ -189,7 +219,10 @@ describe('fetching from the server itself', () => {
     const validUntilTs = time - 1;
     server.answer = servingKeys(() => keyResponse(server.name, [key], { validUntilTs }));
     const result = await makeFetcher().getVerifyKey(server.name, key.keyId, time);
-    expect(result).toEqual({ ok: false, reason: `key ${key.keyId} of ${server.name} is valid only until ${validUntilTs}` });
+    expect(result).toEqual({
+      ok: false,
+      reason: `key ${key.keyId} of ${server.name} is valid only until ${validUntilTs}`,
+    });
   });
 
   it('uses a key from old_verify_keys only for signatures made before its expired_ts', async () => {
@@ -197,15 +230,22 @@ describe('fetching from the server itself', () => {
     const oldKey = newKey();
     const expiredTs = time - 1000;
     const server = await startServer();
-    server.answer = servingKeys(() => keyResponse(server.name, [key], { old: { [oldKey.keyId]: { key: oldKey.publicKey, expired_ts: expiredTs } } }));
+    server.answer = servingKeys(() =>
+      keyResponse(server.name, [key], { old: { [oldKey.keyId]: { key: oldKey.publicKey, expired_ts: expiredTs } } }),
+    );
     const fetcher = makeFetcher();
 
-    await expect(fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs - 1)).resolves.toEqual({ ok: true, publicKey: oldKey.publicKey });
+    await expect(fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs - 1)).resolves.toEqual({
+      ok: true,
+      publicKey: oldKey.publicKey,
+    });
     await expect(fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs)).resolves.toMatchObject({
       ok: false,
       reason: expect.stringContaining(`key ${oldKey.keyId} of ${server.name} expired at ${expiredTs}`),
     });
-    await expect(fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs - 1, { allowOldKeys: false })).resolves.toMatchObject({
+    await expect(
+      fetcher.getVerifyKey(server.name, oldKey.keyId, expiredTs - 1, { allowOldKeys: false }),
+    ).resolves.toMatchObject({
       ok: false,
       reason: expect.stringContaining('is an old key, which may not sign requests'),
     });
@@ -227,7 +267,10 @@ describe('fetching from the server itself', () => {
     const rotated = newKey();
     server.answer = servingKeys(() => keyResponse(server.name, [rotated]));
     time += 60_000;
-    await expect(fetcher.getVerifyKey(server.name, rotated.keyId, time)).resolves.toEqual({ ok: true, publicKey: rotated.publicKey });
+    await expect(fetcher.getVerifyKey(server.name, rotated.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: rotated.publicKey,
+    });
     expect(server.requests).toHaveLength(2);
   });
 });
@@ -240,10 +283,17 @@ describe('the Neo4j store', () => {
     await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
 
     const stored = await store.load(server.name);
-    expect(stored).toMatchObject({ fetchedTs: time, validUntilTs: time + 7 * DAY, response: { server_name: server.name } });
+    expect(stored).toMatchObject({
+      fetchedTs: time,
+      validUntilTs: time + 7 * DAY,
+      response: { server_name: server.name },
+    });
 
     time += 1000;
-    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -252,7 +302,11 @@ describe('the Neo4j store', () => {
     const response = { server_name: serverName };
     await store.save(serverName, { response: { ...response, n: 2 }, fetchedTs: 2000, validUntilTs: 3000 });
     await store.save(serverName, { response: { ...response, n: 1 }, fetchedTs: 1000, validUntilTs: 9000 });
-    await expect(store.load(serverName)).resolves.toEqual({ response: { ...response, n: 2 }, fetchedTs: 2000, validUntilTs: 3000 });
+    await expect(store.load(serverName)).resolves.toEqual({
+      response: { ...response, n: 2 },
+      fetchedTs: 2000,
+      validUntilTs: 3000,
+    });
     await expect(store.load(`${serverName}.unknown`)).resolves.toBeUndefined();
   });
 });
@@ -314,10 +368,15 @@ describe('notaries', () => {
     const key = newKey();
     const notaryKey = newKey();
     const target = await startServer(() => ({ status: 502, body: {} }));
-    const notary = await startNotary(notaryKey, () => [signJson(keyResponse(target.name, [key]), notary.name, notaryKey)]);
+    const notary = await startNotary(notaryKey, () => [
+      signJson(keyResponse(target.name, [key]), notary.name, notaryKey),
+    ]);
     const fetcher = makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) });
 
-    await expect(fetcher.getVerifyKey(target.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    await expect(fetcher.getVerifyKey(target.name, key.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
     expect(target.requests).toHaveLength(1);
     expect(notary.requests).toEqual([
       {
@@ -337,7 +396,9 @@ describe('notaries', () => {
     const target = await startServer();
     target.answer = servingKeys(() => keyResponse(target.name, [key]));
     const notary = await startNotary(notaryKey, () => []);
-    await expect(makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+    await expect(
+      makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time),
+    ).resolves.toMatchObject({ ok: true });
     expect(notary.requests).toHaveLength(0);
   });
 
@@ -345,10 +406,16 @@ describe('notaries', () => {
     const key = newKey();
     const notaryKey = newKey();
     const target = await startServer(() => ({ status: 502, body: {} }));
-    const notary = await startNotary(notaryKey, () => [signJson(keyResponse(target.name, [key]), notary.name, newKey())]);
-    await expect(makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time)).resolves.toMatchObject({
+    const notary = await startNotary(notaryKey, () => [
+      signJson(keyResponse(target.name, [key]), notary.name, newKey()),
+    ]);
+    await expect(
+      makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time),
+    ).resolves.toMatchObject({
       ok: false,
-      reason: expect.stringContaining(`asking the notary ${notary.name} failed: the response is not signed by the notary ${notary.name} with any of its configured keys`),
+      reason: expect.stringContaining(
+        `asking the notary ${notary.name} failed: the response is not signed by the notary ${notary.name} with any of its configured keys`,
+      ),
     });
   });
 
@@ -356,8 +423,12 @@ describe('notaries', () => {
     const key = newKey();
     const notaryKey = newKey();
     const target = await startServer(() => ({ status: 502, body: {} }));
-    const notary = await startNotary(notaryKey, () => [signJson(keyResponse(target.name, [key], { signers: [newKey()] }), notary.name, notaryKey)]);
-    await expect(makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time)).resolves.toMatchObject({
+    const notary = await startNotary(notaryKey, () => [
+      signJson(keyResponse(target.name, [key], { signers: [newKey()] }), notary.name, notaryKey),
+    ]);
+    await expect(
+      makeFetcher({ trustedKeyServers: trusting(notary, notaryKey) }).getVerifyKey(target.name, key.keyId, time),
+    ).resolves.toMatchObject({
       ok: false,
       reason: expect.stringContaining('the key response is not signed by any of its own ed25519 verify_keys'),
     });
@@ -370,7 +441,12 @@ describe('the network edge', () => {
     const server = await startServer();
     server.answer = servingKeys(() => keyResponse(server.name, [key]));
     const result = await makeFetcher({ allowPrivateAddresses: false }).getVerifyKey(server.name, key.keyId, time);
-    expect(result).toMatchObject({ ok: false, reason: expect.stringMatching(/refusing to connect to localhost: it resolves to the private address (127\.0\.0\.1|::1)/) });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(
+        /refusing to connect to localhost: it resolves to the private address (127\.0\.0\.1|::1)/,
+      ),
+    });
     expect(server.requests).toHaveLength(0);
   });
 
@@ -379,20 +455,27 @@ describe('the network edge', () => {
     const server = await startServer();
     const name = `127.0.0.1:${server.port}`;
     server.answer = servingKeys(() => keyResponse(name, [key]));
-    await expect(makeFetcher({ allowPrivateAddresses: false }).getVerifyKey(name, key.keyId, time)).resolves.toMatchObject({
+    await expect(
+      makeFetcher({ allowPrivateAddresses: false }).getVerifyKey(name, key.keyId, time),
+    ).resolves.toMatchObject({
       ok: false,
       reason: expect.stringContaining('refusing to connect to 127.0.0.1: it is a private address'),
     });
     expect(server.requests).toHaveLength(0);
     // Allowed, the certificate is checked against the IP address, which it names.
-    await expect(makeFetcher().getVerifyKey(name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    await expect(makeFetcher().getVerifyKey(name, key.keyId, time)).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
   });
 
   it('gives up on a server that does not answer in time', async () => {
     const server = await startServer(() => ({ status: 200, body: {}, delayMs: Infinity }));
     await expect(makeFetcher({ timeoutMs: 300 }).getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
       ok: false,
-      reason: expect.stringContaining(`no answer from https://localhost:${server.port}/_matrix/key/v2/server within 300 ms`),
+      reason: expect.stringContaining(
+        `no answer from https://localhost:${server.port}/_matrix/key/v2/server within 300 ms`,
+      ),
     });
   });
 
@@ -400,12 +483,16 @@ describe('the network edge', () => {
     const key = newKey();
     const server = await startServer();
     server.answer = servingKeys(() => keyResponse(server.name, [key]));
-    await expect(makeFetcher({ trustOurCertificate: false }).getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({
+    await expect(
+      makeFetcher({ trustOurCertificate: false }).getVerifyKey(server.name, key.keyId, time),
+    ).resolves.toMatchObject({
       ok: false,
       reason: expect.stringContaining('self-signed certificate'),
     });
     expect(server.requests).toHaveLength(0);
-    await expect(makeFetcher({ trustOurCertificate: false, verifyTls: false }).getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+    await expect(
+      makeFetcher({ trustOurCertificate: false, verifyTls: false }).getVerifyKey(server.name, key.keyId, time),
+    ).resolves.toEqual({
       ok: true,
       publicKey: key.publicKey,
     });

@@ -210,7 +210,9 @@ describe('room versions', () => {
   it('defaults a create event without room_version to "1"', () => {
     expect(declaredRoomVersion({})).toBe('1');
     expect(declaredRoomVersion(undefined)).toBe('1');
-    expect(declaredRoomVersion({ room_version: 10 })).toBe('1');
+    // Not a string: no room version, so the importer refuses the room as unknown instead of reading it as v1.
+    expect(declaredRoomVersion({ room_version: 10 })).toBe('10 (not a string)');
+    expect(getRoomVersion(declaredRoomVersion({ room_version: 10 }))).toBeUndefined();
     expect(declaredRoomVersion({ room_version: '11' })).toBe('11');
   });
 });

@@ -48,16 +48,24 @@ describe('checkKeyResponse', () => {
 
   it('rejects a response with no signature by the server, or none by its own verify keys', () => {
     expect(reasonFor(response())).toBe('the key response carries no signature by a.example');
-    expect(reasonFor(signJson(response(), 'a.example', key2))).toBe('the key response is not signed by any of its own ed25519 verify_keys');
+    expect(reasonFor(signJson(response(), 'a.example', key2))).toBe(
+      'the key response is not signed by any of its own ed25519 verify_keys',
+    );
   });
 
   it('rejects a response whose signature does not verify', () => {
     const signed = signJson(response(), 'a.example', key1);
-    expect(reasonFor({ ...signed, valid_until_ts: NOW + 365 * DAY })).toBe("the key response's signature by ed25519:1 does not verify");
+    expect(reasonFor({ ...signed, valid_until_ts: NOW + 365 * DAY })).toBe(
+      "the key response's signature by ed25519:1 does not verify",
+    );
   });
 
   it('leaves out verify keys that did not sign the response', () => {
-    const json = signJson(response({ verify_keys: { [key1.keyId]: { key: key1.publicKey }, [key2.keyId]: { key: key2.publicKey } } }), 'a.example', key1);
+    const json = signJson(
+      response({ verify_keys: { [key1.keyId]: { key: key1.publicKey }, [key2.keyId]: { key: key2.publicKey } } }),
+      'a.example',
+      key1,
+    );
     expect([...keysOf(json).verifyKeys.keys()]).toEqual([key1.keyId]);
   });
 
@@ -70,7 +78,17 @@ describe('checkKeyResponse', () => {
   });
 
   it('skips malformed old keys', () => {
-    const json = signJson(response({ old_verify_keys: { 'ed25519:x': { key: oldKey.publicKey }, 'ed25519:y': 'k', [oldKey.keyId]: { key: oldKey.publicKey, expired_ts: 5 } } }), 'a.example', key1);
+    const json = signJson(
+      response({
+        old_verify_keys: {
+          'ed25519:x': { key: oldKey.publicKey },
+          'ed25519:y': 'k',
+          [oldKey.keyId]: { key: oldKey.publicKey, expired_ts: 5 },
+        },
+      }),
+      'a.example',
+      key1,
+    );
     expect([...keysOf(json).oldVerifyKeys.keys()]).toEqual([oldKey.keyId]);
   });
 });
@@ -80,7 +98,10 @@ describe('findVerifyKey', () => {
 
   it('uses a current key until valid_until_ts', () => {
     expect(findVerifyKey(keys, NOW, key1.keyId, NOW + DAY, false)).toEqual({ ok: true, publicKey: key1.publicKey });
-    expect(findVerifyKey(keys, NOW, key1.keyId, NOW + DAY + 1, false)).toEqual({ ok: false, reason: `key ed25519:1 of a.example is valid only until ${NOW + DAY}` });
+    expect(findVerifyKey(keys, NOW, key1.keyId, NOW + DAY + 1, false)).toEqual({
+      ok: false,
+      reason: `key ed25519:1 of a.example is valid only until ${NOW + DAY}`,
+    });
   });
 
   it('uses the lesser of valid_until_ts and 7 days after the fetch', () => {
@@ -91,8 +112,14 @@ describe('findVerifyKey', () => {
   });
 
   it('uses an old key only for signatures made before its expired_ts, and never for requests', () => {
-    expect(findVerifyKey(keys, NOW, oldKey.keyId, NOW - DAY - 1, true)).toEqual({ ok: true, publicKey: oldKey.publicKey });
-    expect(findVerifyKey(keys, NOW, oldKey.keyId, NOW - DAY, true)).toEqual({ ok: false, reason: `key ed25519:old of a.example expired at ${NOW - DAY}` });
+    expect(findVerifyKey(keys, NOW, oldKey.keyId, NOW - DAY - 1, true)).toEqual({
+      ok: true,
+      publicKey: oldKey.publicKey,
+    });
+    expect(findVerifyKey(keys, NOW, oldKey.keyId, NOW - DAY, true)).toEqual({
+      ok: false,
+      reason: `key ed25519:old of a.example expired at ${NOW - DAY}`,
+    });
     expect(findVerifyKey(keys, NOW, oldKey.keyId, NOW - DAY - 1, false)).toEqual({
       ok: false,
       reason: 'key ed25519:old of a.example is an old key, which may not sign requests',
@@ -100,7 +127,10 @@ describe('findVerifyKey', () => {
   });
 
   it('names an unknown key', () => {
-    expect(findVerifyKey(keys, NOW, 'ed25519:nope', NOW, true)).toEqual({ ok: false, reason: 'unknown key ed25519:nope of a.example' });
+    expect(findVerifyKey(keys, NOW, 'ed25519:nope', NOW, true)).toEqual({
+      ok: false,
+      reason: 'unknown key ed25519:nope of a.example',
+    });
   });
 });
 
@@ -113,7 +143,9 @@ describe('checkNotarySignature', () => {
   });
 
   it('rejects one the notary did not sign, or signed with a key we do not know', () => {
-    expect(checkNotarySignature(selfSigned, notary)).toBe('the response is not signed by the notary notary.example with any of its configured keys');
+    expect(checkNotarySignature(selfSigned, notary)).toBe(
+      'the response is not signed by the notary notary.example with any of its configured keys',
+    );
     expect(checkNotarySignature(signJson(selfSigned, 'notary.example', key2), notary)).toBe(
       'the response is not signed by the notary notary.example with any of its configured keys',
     );
@@ -121,6 +153,8 @@ describe('checkNotarySignature', () => {
 
   it('rejects one whose notary signature does not verify', () => {
     const signed = signJson(selfSigned, 'notary.example', notaryKey);
-    expect(checkNotarySignature({ ...signed, valid_until_ts: NOW + 2 * DAY }, notary)).toBe("the notary notary.example's signature by ed25519:n does not verify");
+    expect(checkNotarySignature({ ...signed, valid_until_ts: NOW + 2 * DAY }, notary)).toBe(
+      "the notary notary.example's signature by ed25519:n does not verify",
+    );
   });
 });

@@ -47,14 +47,24 @@ const WELL_KNOWN = (host: string) => `https://${host}/.well-known/matrix/server`
 describe('step 1: IP literals', () => {
   it('connects to an IPv4 literal on 8448, with the server name as Host and the IP as certificate name', async () => {
     const { world, discovery } = setUp();
-    await expect(discovery.resolve('1.2.3.4')).resolves.toEqual({ host: '1.2.3.4', port: 8448, hostHeader: '1.2.3.4', tlsServerName: '1.2.3.4' });
+    await expect(discovery.resolve('1.2.3.4')).resolves.toEqual({
+      host: '1.2.3.4',
+      port: 8448,
+      hostHeader: '1.2.3.4',
+      tlsServerName: '1.2.3.4',
+    });
     expect(world.fetched).toEqual([]);
     expect(world.srvAsked).toEqual([]);
   });
 
   it('keeps the port of an IPv4 literal, in the Host header too', async () => {
     const { discovery } = setUp();
-    await expect(discovery.resolve('1.2.3.4:8449')).resolves.toEqual({ host: '1.2.3.4', port: 8449, hostHeader: '1.2.3.4:8449', tlsServerName: '1.2.3.4' });
+    await expect(discovery.resolve('1.2.3.4:8449')).resolves.toEqual({
+      host: '1.2.3.4',
+      port: 8449,
+      hostHeader: '1.2.3.4:8449',
+      tlsServerName: '1.2.3.4',
+    });
   });
 
   it('connects to an IPv6 literal without its brackets, keeping them in Host', async () => {
@@ -65,7 +75,10 @@ describe('step 1: IP literals', () => {
       hostHeader: '[2001:db8::1]:8449',
       tlsServerName: '2001:db8::1',
     });
-    await expect(discovery.resolve('[2001:db8::1]')).resolves.toMatchObject({ port: 8448, hostHeader: '[2001:db8::1]' });
+    await expect(discovery.resolve('[2001:db8::1]')).resolves.toMatchObject({
+      port: 8448,
+      hostHeader: '[2001:db8::1]',
+    });
     expect(world.fetched).toEqual([]);
   });
 });
@@ -86,13 +99,17 @@ describe('step 2: an explicit port', () => {
 
 describe('step 3: /.well-known/matrix/server', () => {
   it('asks https://<hostname>/.well-known/matrix/server', async () => {
-    const { world, discovery } = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org:443' }) } });
+    const { world, discovery } = setUp({
+      wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org:443' }) },
+    });
     await discovery.resolve('example.org');
     expect(world.fetched.map((f) => f.url)).toEqual(['https://example.org/.well-known/matrix/server']);
   });
 
   it('3.1: uses a delegated IP literal, with the IP (and port) as Host', async () => {
-    const { discovery } = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': '[2001:db8::2]:9000' }) } });
+    const { discovery } = setUp({
+      wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': '[2001:db8::2]:9000' }) },
+    });
     await expect(discovery.resolve('example.org')).resolves.toEqual({
       host: '2001:db8::2',
       port: 9000,
@@ -100,11 +117,18 @@ describe('step 3: /.well-known/matrix/server', () => {
       tlsServerName: '2001:db8::2',
     });
     const other = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': '5.6.7.8' }) } });
-    await expect(other.discovery.resolve('example.org')).resolves.toEqual({ host: '5.6.7.8', port: 8448, hostHeader: '5.6.7.8', tlsServerName: '5.6.7.8' });
+    await expect(other.discovery.resolve('example.org')).resolves.toEqual({
+      host: '5.6.7.8',
+      port: 8448,
+      hostHeader: '5.6.7.8',
+      tlsServerName: '5.6.7.8',
+    });
   });
 
   it('3.2: uses a delegated hostname and port, with no SRV look-up', async () => {
-    const { world, discovery } = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org:443' }) } });
+    const { world, discovery } = setUp({
+      wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org:443' }) },
+    });
     await expect(discovery.resolve('example.org')).resolves.toEqual({
       host: 'matrix.example.org',
       port: 443,
@@ -143,7 +167,9 @@ describe('step 3: /.well-known/matrix/server', () => {
   });
 
   it('3.5: uses the delegated hostname on 8448 when it has no SRV records', async () => {
-    const { discovery } = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org' }) } });
+    const { discovery } = setUp({
+      wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org' }) },
+    });
     await expect(discovery.resolve('example.org')).resolves.toEqual({
       host: 'matrix.example.org',
       port: 8448,
@@ -155,7 +181,11 @@ describe('step 3: /.well-known/matrix/server', () => {
   it('follows redirects to https URLs', async () => {
     const { world, discovery } = setUp({
       wellKnown: {
-        [WELL_KNOWN('example.org')]: { status: 301, headers: { location: 'https://www.example.org/.well-known/matrix/server' }, json: undefined },
+        [WELL_KNOWN('example.org')]: {
+          status: 301,
+          headers: { location: 'https://www.example.org/.well-known/matrix/server' },
+          json: undefined,
+        },
         [WELL_KNOWN('www.example.org')]: { status: 302, headers: { location: '/delegation.json' }, json: undefined },
         'https://www.example.org/delegation.json': json({ 'm.server': 'matrix.example.org:443' }),
       },
@@ -169,15 +199,29 @@ describe('step 3: /.well-known/matrix/server', () => {
   });
 
   it.each([
-    ['a redirect loop', { [WELL_KNOWN('example.org')]: { status: 302, headers: { location: WELL_KNOWN('example.org') }, json: undefined } }],
-    ['a redirect to http', { [WELL_KNOWN('example.org')]: { status: 302, headers: { location: 'http://example.org/x' }, json: undefined } }],
+    [
+      'a redirect loop',
+      {
+        [WELL_KNOWN('example.org')]: { status: 302, headers: { location: WELL_KNOWN('example.org') }, json: undefined },
+      },
+    ],
+    [
+      'a redirect to http',
+      { [WELL_KNOWN('example.org')]: { status: 302, headers: { location: 'http://example.org/x' }, json: undefined } },
+    ],
     ['a 404', { [WELL_KNOWN('example.org')]: { status: 404, headers: {}, json: {} } }],
-    ['a 500 with a valid body', { [WELL_KNOWN('example.org')]: { status: 500, headers: {}, json: { 'm.server': 'x.example:1' } } }],
+    [
+      'a 500 with a valid body',
+      { [WELL_KNOWN('example.org')]: { status: 500, headers: {}, json: { 'm.server': 'x.example:1' } } },
+    ],
     ['a body that is not JSON', { [WELL_KNOWN('example.org')]: { status: 200, headers: {}, json: undefined } }],
     ['a JSON array', { [WELL_KNOWN('example.org')]: json(['m.server']) }],
     ['no m.server', { [WELL_KNOWN('example.org')]: json({ 'm.homeserver': 'x' }) }],
     ['an m.server that is not a string', { [WELL_KNOWN('example.org')]: json({ 'm.server': 443 }) }],
-    ['an m.server that is not a server name', { [WELL_KNOWN('example.org')]: json({ 'm.server': 'https://matrix.example.org' }) }],
+    [
+      'an m.server that is not a server name',
+      { [WELL_KNOWN('example.org')]: json({ 'm.server': 'https://matrix.example.org' }) },
+    ],
     ['a network error', { [WELL_KNOWN('example.org')]: new Error('ECONNREFUSED') }],
   ])('goes on to step 4 after %s', async (_case, wellKnown) => {
     const { discovery } = setUp({ wellKnown, srv: { '_matrix-fed._tcp.example.org': [srv('fed.example.net', 8600)] } });
@@ -229,19 +273,32 @@ describe('steps 4-6: SRV records of the server name, then 8448', () => {
 
   it('6: uses the hostname on 8448, also when the SRV look-ups fail', async () => {
     const { world, discovery } = setUp({ srv: { '_matrix-fed._tcp.example.org': new Error('ESERVFAIL') } });
-    await expect(discovery.resolve('example.org')).resolves.toEqual({ host: 'example.org', port: 8448, hostHeader: 'example.org', tlsServerName: 'example.org' });
+    await expect(discovery.resolve('example.org')).resolves.toEqual({
+      host: 'example.org',
+      port: 8448,
+      hostHeader: 'example.org',
+      tlsServerName: 'example.org',
+    });
     expect(world.srvAsked).toEqual(['_matrix-fed._tcp.example.org', '_matrix._tcp.example.org']);
   });
 
   it('chooses the lowest priority, then the highest weight', async () => {
     const { discovery } = setUp({
-      srv: { '_matrix-fed._tcp.example.org': [srv('c.example', 3, 20, 100), srv('a.example', 1, 10, 1), srv('b.example', 2, 10, 50)] },
+      srv: {
+        '_matrix-fed._tcp.example.org': [
+          srv('c.example', 3, 20, 100),
+          srv('a.example', 1, 10, 1),
+          srv('b.example', 2, 10, 50),
+        ],
+      },
     });
     await expect(discovery.resolve('example.org')).resolves.toMatchObject({ host: 'b.example', port: 2 });
   });
 
   it('treats a "." target ("service not offered") as no record', async () => {
-    const { discovery } = setUp({ srv: { '_matrix-fed._tcp.example.org': [srv('.', 0)], '_matrix._tcp.example.org': [srv('old.example', 9)] } });
+    const { discovery } = setUp({
+      srv: { '_matrix-fed._tcp.example.org': [srv('.', 0)], '_matrix._tcp.example.org': [srv('old.example', 9)] },
+    });
     await expect(discovery.resolve('example.org')).resolves.toMatchObject({ host: 'old.example', port: 9 });
   });
 });
@@ -313,9 +370,14 @@ describe('resolve', () => {
 
 describe('serverUrl', () => {
   it('brackets IPv6 addresses', () => {
-    expect(serverUrl({ host: '2001:db8::1', port: 8448, hostHeader: '[2001:db8::1]', tlsServerName: '2001:db8::1' }, '/_matrix/key/v2/server')).toBe(
-      'https://[2001:db8::1]:8448/_matrix/key/v2/server',
-    );
-    expect(serverUrl({ host: 'example.org', port: 443, hostHeader: 'example.org', tlsServerName: 'example.org' }, '/x')).toBe('https://example.org:443/x');
+    expect(
+      serverUrl(
+        { host: '2001:db8::1', port: 8448, hostHeader: '[2001:db8::1]', tlsServerName: '2001:db8::1' },
+        '/_matrix/key/v2/server',
+      ),
+    ).toBe('https://[2001:db8::1]:8448/_matrix/key/v2/server');
+    expect(
+      serverUrl({ host: 'example.org', port: 443, hostHeader: 'example.org', tlsServerName: 'example.org' }, '/x'),
+    ).toBe('https://example.org:443/x');
   });
 });

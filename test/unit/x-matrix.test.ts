@@ -35,8 +35,15 @@ function reason(header: string): string {
 describe('parseXMatrixAuthorization', () => {
   it("reads the spec's example header", () => {
     expect(
-      parsed('X-Matrix origin="origin.hs.example.com",destination="destination.hs.example.com",key="ed25519:key1",sig="ABCDEF..."'),
-    ).toEqual({ origin: 'origin.hs.example.com', destination: 'destination.hs.example.com', key: 'ed25519:key1', signature: 'ABCDEF...' });
+      parsed(
+        'X-Matrix origin="origin.hs.example.com",destination="destination.hs.example.com",key="ed25519:key1",sig="ABCDEF..."',
+      ),
+    ).toEqual({
+      origin: 'origin.hs.example.com',
+      destination: 'destination.hs.example.com',
+      key: 'ed25519:key1',
+      signature: 'ABCDEF...',
+    });
   });
 
   it('takes names and the scheme case-insensitively, in any order', () => {
@@ -108,15 +115,29 @@ describe('parseXMatrixAuthorization', () => {
 
   it('rejects an origin that is not a server name', () => {
     expect(reason('X-Matrix origin="a_b.example",key="ed25519:a",sig="s"')).toMatch(/^"origin" is not a server name: /);
-    expect(reason('X-Matrix origin="a.example:99999",key="ed25519:a",sig="s"')).toMatch(/^"origin" is not a server name: /);
+    expect(reason('X-Matrix origin="a.example:99999",key="ed25519:a",sig="s"')).toMatch(
+      /^"origin" is not a server name: /,
+    );
   });
 
   it('rejects control characters in quoted values', () => {
-    expect(reason('X-Matrix origin="a.example",key="ed25519:a",sig="s\u0001"')).toMatch(/contains a character that is not allowed/);
+    expect(reason('X-Matrix origin="a.example",key="ed25519:a",sig="s\u0001"')).toMatch(
+      /contains a character that is not allowed/,
+    );
   });
 
   it('never throws, whatever the input', () => {
-    for (const header of ['', ' ', '"', 'X-Matrix "', 'X-Matrix a=', 'X-Matrix a="\\', 'X-Matrix ,,,', '\u0000', 'X-Matrix a=b=c']) {
+    for (const header of [
+      '',
+      ' ',
+      '"',
+      'X-Matrix "',
+      'X-Matrix a=',
+      'X-Matrix a="\\',
+      'X-Matrix ,,,',
+      '\u0000',
+      'X-Matrix a=b=c',
+    ]) {
       expect(() => parseXMatrixAuthorization(header)).not.toThrow();
       expect(parseXMatrixAuthorization(header).ok).toBe(false);
     }
@@ -190,7 +211,9 @@ describe('signing requests', () => {
     expect(verifyRequestSignature({ ...request, uri: `${request.uri}?limit=6` }, signature, PUBLIC_KEY)).toBe(false);
     expect(verifyRequestSignature({ ...request, method: 'PUT' }, signature, PUBLIC_KEY)).toBe(false);
     expect(verifyRequestSignature({ ...request, destination: 'third.example' }, signature, PUBLIC_KEY)).toBe(false);
-    expect(verifyRequestSignature({ ...request, content: { ...request.content, limit: 6 } }, signature, PUBLIC_KEY)).toBe(false);
+    expect(
+      verifyRequestSignature({ ...request, content: { ...request.content, limit: 6 } }, signature, PUBLIC_KEY),
+    ).toBe(false);
     expect(verifyRequestSignature({ ...request, content: undefined }, signature, PUBLIC_KEY)).toBe(false);
     expect(verifyRequestSignature(request, 'not base64!', PUBLIC_KEY)).toBe(false);
   });
@@ -198,13 +221,18 @@ describe('signing requests', () => {
 
 describe('authorizationHeader', () => {
   it('writes the compatible form: one space, lower-case names, no spaces around commas, quoted values', () => {
-    expect(authorizationHeader({ origin: 'a.example', destination: 'b.example', key: 'ed25519:1', signature: 'abc/def+' })).toBe(
-      'X-Matrix origin="a.example",destination="b.example",key="ed25519:1",sig="abc/def+"',
-    );
+    expect(
+      authorizationHeader({ origin: 'a.example', destination: 'b.example', key: 'ed25519:1', signature: 'abc/def+' }),
+    ).toBe('X-Matrix origin="a.example",destination="b.example",key="ed25519:1",sig="abc/def+"');
   });
 
   it('escapes quotes and backslashes so the value parses back', () => {
-    const header = authorizationHeader({ origin: 'a.example', destination: 'we"ird\\', key: 'ed25519:1', signature: 's' });
+    const header = authorizationHeader({
+      origin: 'a.example',
+      destination: 'we"ird\\',
+      key: 'ed25519:1',
+      signature: 's',
+    });
     expect(parsed(header).destination).toBe('we"ird\\');
   });
 

@@ -1,0 +1,173 @@
+/**
+ * The service as main.ts wires it (event and room stores, the Neo4j key store, the HTTPS key fetcher with server
+ * discovery, the X-Matrix middleware, createApp), with test settings: a fresh signing key, a silent logger, port 0
+ * on loopback, and a key fetcher that accepts any certificate and may reach loopback, so a test's own HTTPS key
+ * server can stand in for a remote server. And signed requests to it, as another homeserver would send them.
+ */
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateSigningKey, type SigningKey } from '../../src/core/signing';
+import type { MissingEventsLimits } from '../../src/core/missing-events-request';
+import { signRequest } from '../../src/core/x-matrix';
+import { createHttpsFetchJson, resolveSrv } from '../../src/federation/https-client';
+import { KeyFetcher, type KeyFetcherOptions } from '../../src/federation/key-fetcher';
+import { ServerDiscovery } from '../../src/federation/server-discovery';
+import { createApp } from '../../src/http/app';
+import { xMatrixAuth } from '../../src/http/x-matrix-auth';
+import { createLogger } from '../../src/logger';
+import { EventStore } from '../../src/store/event-store';
+import type { Graph } from '../../src/store/neo4j';
+import { RoomStore } from '../../src/store/room-store';
+import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
+
+/** The configuration defaults (src/config.ts): MISSING_EVENTS_MAX_LIMIT, MAX_LATEST_EVENTS, MAX_EARLIEST_EVENTS. */
+export const DEFAULT_LIMITS: MissingEventsLimits = { maxLimit: 20, maxLatestEvents: 256, maxEarliestEvents: 4096 };
+const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+export interface TestServiceOptions {
+  readonly graph: Graph;
+  /** Our server name, which requests' `destination` must equal; `us.test` unless given. */
+  readonly serverName?: string;
+  readonly limits?: MissingEventsLimits;
+  readonly bodyLimitBytes?: number;
+  readonly keyFetcherOptions?: KeyFetcherOptions;
+}
+
+export interface TestService {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  readonly url: string;
+  readonly serverName: string;
+  readonly signingKey: SigningKey;
+  readonly keyStore: Neo4jServerKeyStore;
+  readonly keyFetcher: KeyFetcher;
+  readonly server: Server;
+  close(): Promise<void>;
+}
+
+export async function startTestService(options: TestServiceOptions): Promise<TestService> {
+  const { graph } = options;
+  const serverName = options.serverName ?? 'us.test';
+  const now = Date.now;
+  const logger = createLogger('error', true);
+  const signingKey = generateSigningKey(`t${Math.random().toString(36).slice(2, 10)}`);
+  const keyStore = new Neo4jServerKeyStore(graph.driver, graph.database);
+  const fetchJson = createHttpsFetchJson({ verifyTls: false, allowPrivateAddresses: true });
+  const keyFetcher = new KeyFetcher(
+    { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger },
+    { trustedKeyServers: [], timeoutMs: 5_000, ...options.keyFetcherOptions },
+  );
+  const app = createApp({
+    missingEvents: { events: new EventStore(graph), rooms: new RoomStore(graph), limits: options.limits ?? DEFAULT_LIMITS },
+    server: { serverName, signingKey },
+    authenticate: xMatrixAuth({ serverName, keyFetcher, now, logger }),
+    logger,
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+  });
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    serverName,
+    signingKey,
+    keyStore,
+    keyFetcher,
+    server,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export interface Reply {
+  readonly status: number;
+  /** The parsed body, or undefined when it is not JSON. */
+  readonly json: unknown;
+  /** The body exactly as received. */
+  readonly text: string;
+}
+
+export interface SignedPostOptions {
+  /** The service's base URL. */
+  readonly url: string;
+  /** The path and query as sent, e.g. `/_matrix/federation/v1/get_missing_events/%21room%3Ahs1.test`. */
+  readonly path: string;
+  readonly origin: string;
+  readonly key: SigningKey;
+  readonly destination: string;
+  /** Sent as JSON and signed as the request's content. */
+  readonly body?: unknown;
+  /** Sent as it is; signed as content when it parses as JSON, else signed without content. */
+  readonly rawBody?: string;
+  /** Extra headers; `authorization` here replaces the signed header. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** A POST signed with X-Matrix as `origin` (spec: server-server API, "Request Authentication"). */
+export async function signedPost(options: SignedPostOptions): Promise<Reply> {
+  const text = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  const content = options.rawBody === undefined ? options.body : parseOrUndefined(options.rawBody);
+  const authorization = signRequest({
+    method: 'POST',
+    uri: options.path,
+    origin: options.origin,
+    destination: options.destination,
+    content,
+    key: options.key,
+  });
+  const response = await fetch(`${options.url}${options.path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization, ...options.headers },
+    body: text,
+  });
+  return reply(response.status, await response.text());
+}
+
+export interface RawRequestOptions {
+  readonly url: string;
+  readonly method: string;
+  readonly path: string;
+  /** A header given as a list is sent as that many header lines (fetch would join them into one). */
+  readonly headers?: Readonly<Record<string, string | readonly string[]>>;
+  readonly body?: string;
+}
+
+/** A request through node:http, which can send several Authorization headers, as the spec's example code may. */
+export function rawRequest(options: RawRequestOptions): Promise<Reply> {
+  const target = new URL(options.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: target.hostname, port: Number(target.port), method: options.method, path: options.path, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve(reply(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+        res.on('error', reject);
+      },
+    );
+    for (const [name, value] of Object.entries(options.headers ?? {})) req.setHeader(name, typeof value === 'string' ? value : [...value]);
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** `/_matrix/federation/v1/get_missing_events/{roomId}`, the room ID percent-encoded as senders encode it. */
+export function missingEventsPath(roomId: string): string {
+  return `/_matrix/federation/v1/get_missing_events/${encodeURIComponent(roomId)}`;
+}
+
+function reply(status: number, text: string): Reply {
+  return { status, json: parseOrUndefined(text), text };
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
