@@ -11,10 +11,11 @@ const lock = join(root, 'package-lock.json');
 const stale = !existsSync(marker) || (existsSync(lock) && statSync(lock).mtimeMs > statSync(marker).mtimeMs);
 if (stale) {
   process.stderr.write('Installing npm dependencies (node_modules is missing or out of date)...\n');
-  const command = existsSync(lock) ? 'ci' : 'install';
-  const result = spawnSync('npm', [command, '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  // `npm install`, not `npm ci`: it installs the versions package-lock.json pins all the same, and npm 11 writes
+  // lock files that its own `npm ci` refuses (optional platform bindings it leaves out of the lock).
+  const result = spawnSync('npm', ['install', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
-    process.stderr.write(`npm ${command} failed (exit ${result.status}); see the output above.\n`);
+    process.stderr.write(`npm install failed (exit ${result.status}); see the output above.\n`);
     process.exit(1);
   }
 }

@@ -4,7 +4,7 @@
  * with the greatest depth wins, then the greater origin_server_ts, then the greater event_id. The rule depends
  * only on the events, never on the order they were imported in.
  */
-import { isObject } from './redaction';
+import { isObject } from './json';
 import { serverNameOf } from './identifiers';
 
 export interface StateCandidate {

@@ -5,7 +5,8 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical-json';
 import { decodeBase64, encodeBase64, encodeBase64UrlSafe } from './base64';
-import { redactEvent, isObject } from './redaction';
+import { isObject } from './json';
+import { redactEvent } from './redaction';
 import type { RoomVersion } from './room-versions';
 import { signJson, type SigningKey } from './signing';
 

@@ -4,7 +4,8 @@
  */
 import { computeEventId, contentHashMatches } from './event-hashes';
 import { isEventId } from './identifiers';
-import { isObject, redactEvent } from './redaction';
+import { isObject } from './json';
+import { redactEvent } from './redaction';
 import type { RoomVersion } from './room-versions';
 
 export interface StoredEvent {

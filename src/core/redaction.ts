@@ -2,6 +2,7 @@
  * The redaction algorithm (spec: room versions' "Redactions" sections). It decides what a reference hash and an
  * event signature cover, and what a server that may not see an event is sent instead.
  */
+import { isObject } from './json';
 import type { RoomVersion } from './room-versions';
 
 type Json = Record<string, unknown>;
@@ -59,8 +60,4 @@ function pick(object: Json, keys: readonly string[]): Json {
   const picked: Json = {};
   for (const key of keys) if (key in object) picked[key] = object[key];
   return picked;
-}
-
-export function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

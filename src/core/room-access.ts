@@ -5,7 +5,7 @@
  */
 import { MatrixError } from '../errors';
 import { serverNameOf } from './identifiers';
-import { isObject } from './redaction';
+import { isObject } from './json';
 import { serverAclAllows } from './server-acl';
 
 export interface RoomAccessFacts {

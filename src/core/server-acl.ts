@@ -3,6 +3,7 @@
  * what a room without an ACL event means (the spec: allow); this evaluates the content of one that exists.
  */
 import { isIpLiteral, stripPort } from './server-name';
+import { isObject } from './json';
 
 /**
  * Whether `serverName` may take part in a room whose `m.room.server_acl` content is `aclContent`, in the order the
@@ -60,6 +61,3 @@ function globs(list: unknown): string[] {
   return Array.isArray(list) ? list.filter((entry): entry is string => typeof entry === 'string') : [];
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

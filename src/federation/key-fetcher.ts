@@ -19,6 +19,7 @@ import {
   usableUntil,
 } from './key-response';
 import { ResolvedServer, serverUrl } from './server-discovery';
+import { isObject } from '../core/json';
 
 export type { KeyLookup, TrustedKeyServer } from './key-response';
 
@@ -286,6 +287,3 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -5,6 +5,7 @@
  */
 import { decodeBase64 } from '../core/base64';
 import { verifyJsonSignature } from '../core/signing';
+import { isObject } from '../core/json';
 
 export interface OldVerifyKey {
   readonly publicKey: string;
@@ -135,9 +136,6 @@ function ed25519PublicKey(keyId: string, entry: unknown): string | undefined {
   return decodeBase64(entry.key)?.length === 32 ? entry.key : undefined;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };

@@ -3,7 +3,7 @@
  * the X-Matrix middleware, the work from the service layer.
  */
 import { Router, type Request, type Response } from 'express';
-import { isObject } from '../core/redaction';
+import { isObject } from '../core/json';
 import { MatrixError } from '../errors';
 import { getMissingEvents, type MissingEventsDeps } from '../service/get-missing-events';
 import { serverKeysResponse, type LocalServer } from '../service/server-keys';

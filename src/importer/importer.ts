@@ -6,7 +6,7 @@
  * parsed (the store makes concurrent batches safe: see current-state-lock.cypher).
  */
 import { readPdu, roomIdOfPdu, type StoredEvent } from '../core/pdu';
-import { isObject } from '../core/redaction';
+import { isObject } from '../core/json';
 import { declaredRoomVersion, getRoomVersion, type RoomVersion } from '../core/room-versions';
 import type { EventStore, ImportOutcome } from '../store/event-store';
 

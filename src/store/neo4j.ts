@@ -48,7 +48,8 @@ export async function rows<T extends RecordShape>(tx: ManagedTransaction, query:
   return result.records.map((record) => plain(record.toObject()) as T);
 }
 
-function plain(value: unknown): unknown {
+/** A Neo4j value with every Neo4j integer, at any depth, turned into a number. */
+export function plain(value: unknown): unknown {
   if (neo4j.isInt(value)) return (value as { toNumber(): number }).toNumber();
   if (Array.isArray(value)) return value.map(plain);
   if (value !== null && typeof value === 'object' && value.constructor === Object) {

@@ -3,7 +3,6 @@
  * (events, PREV_EVENT/AUTH_EVENT/IN_ROOM edges, placeholders, rooms, current state), whatever the order of its lines
  * and the batch size, and how each kind of bad line is reported. Each test imports its own rooms.
  */
-import neo4j from 'neo4j-driver';
 import { hashAndSignEvent } from '../../src/core/event-hashes';
 import { serverNameOf } from '../../src/core/identifiers';
 import { redactEvent } from '../../src/core/redaction';
@@ -12,7 +11,7 @@ import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/ge
 import { SeededRandom } from '../../src/generator/random';
 import { RoomBuilder, type BuiltEvent, type Pdu } from '../../src/generator/room-builder';
 import type { ImportSummary } from '../../src/importer/importer';
-import type { Graph } from '../../src/store/neo4j';
+import { plain, type Graph } from '../../src/store/neo4j';
 import { importLines, openTestGraph } from '../helpers/graph';
 
 let graph: Graph;
@@ -29,15 +28,6 @@ const ALICE = '@alice:hs1.test';
 const BOB = '@bob:hs2.test';
 
 // --- reading the graph back -----------------------------------------------------------------------------------
-
-function plain(value: unknown): unknown {
-  if (neo4j.isInt(value)) return (value as { toNumber(): number }).toNumber();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value !== null && typeof value === 'object' && value.constructor === Object) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  }
-  return value;
-}
 
 async function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
   const { records } = await graph.driver.executeQuery(cypher, params, { database: graph.database });
