@@ -6,6 +6,10 @@
 //   content_hash_ok}, one per event ID.
 UNWIND $events AS row
 MERGE (event:Event {event_id: row.event_id})
+// MERGE does not lock a node it finds; this write does. Two imports of the same event then take turns, and the
+// second reads the PDU the first stored, so exactly one of them stores it (and adds its edges).
+SET event.locked = true
+REMOVE event.locked
 WITH event, row, event.pdu AS before
 FOREACH (_ IN CASE WHEN before IS NULL THEN [1] ELSE [] END |
   SET event.room_id = row.room_id, event.type = row.type, event.state_key = row.state_key,

@@ -6,6 +6,7 @@ import { chooseCurrentState, type CurrentStateEntry, type StateCandidate } from 
 import type { MissingEventsRequest } from '../core/missing-events-request';
 import type { StoredEvent } from '../core/pdu';
 import { loadCypher } from './cypher-files';
+import type { ManagedTransaction } from 'neo4j-driver';
 import { type Graph, int, readTx, rows, writeTx } from './neo4j';
 
 const QUERIES = loadCypher([
@@ -14,7 +15,7 @@ const QUERIES = loadCypher([
   'rooms-save',
   'room-versions-load',
   'current-state-lock',
-  'state-candidates-load',
+  'current-state-load',
   'current-state-save',
   'walk',
   'room-count',
@@ -66,19 +67,7 @@ export class EventStore {
           events: stored.map(({ event_id, room_id, prev_events, auth_events }) => ({ event_id, room_id, prev_events, auth_events })),
         });
       }
-      const touched = new Map<string, { room_id: string; type: string; state_key: string }>();
-      for (const event of stored) {
-        if (event.state_key === null) continue;
-        const key = { room_id: event.room_id, type: event.type, state_key: event.state_key };
-        touched.set(JSON.stringify(key), key);
-      }
-      if (touched.size > 0) {
-        const keys = [...touched.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, key]) => key);
-        await tx.run(QUERIES['current-state-lock'], { keys });
-        const candidates = await rows<StateCandidate>(tx, QUERIES['state-candidates-load'], { keys });
-        const entries: CurrentStateEntry[] = chooseCurrentState(candidates);
-        await tx.run(QUERIES['current-state-save'], { entries });
-      }
+      await updateCurrentState(tx, stored);
       return outcomes;
     });
   }
@@ -112,6 +101,23 @@ export class EventStore {
     const [row] = await readTx(this.graph, (tx) => rows<{ rooms: number }>(tx, QUERIES['room-count'], {}));
     return row?.rooms ?? 0;
   }
+}
+
+/**
+ * Weighs each new state event against the current state of its (room, type, state_key), under a lock on that
+ * entry so concurrent imports of one room take turns, and records the winners.
+ */
+async function updateCurrentState(tx: ManagedTransaction, stored: readonly StoredEvent[]): Promise<void> {
+  const newState: StateCandidate[] = [];
+  for (const event of stored) if (event.state_key !== null) newState.push({ ...event, state_key: event.state_key });
+  if (newState.length === 0) return;
+  const touched = new Map(newState.map(({ room_id, type, state_key }) => [JSON.stringify([room_id, type, state_key]), { room_id, type, state_key }]));
+  // Locks taken in one order by every import, so two imports cannot deadlock on them.
+  const keys = [...touched.keys()].sort().map((key) => touched.get(key)!);
+  await tx.run(QUERIES['current-state-lock'], { keys });
+  const current = await rows<StateCandidate>(tx, QUERIES['current-state-load'], { keys });
+  const entries: CurrentStateEntry[] = chooseCurrentState([...current, ...newState]);
+  await tx.run(QUERIES['current-state-save'], { entries });
 }
 
 function walkParameters(request: WalkRequest) {

@@ -10,7 +10,8 @@ import { getRoomVersion } from '../../src/core/room-versions';
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
 import { SeededRandom } from '../../src/generator/random';
 import { RoomBuilder, type BuiltEvent, type Pdu } from '../../src/generator/room-builder';
-import type { ImportSummary } from '../../src/importer/importer';
+import { Importer, type ImportSummary } from '../../src/importer/importer';
+import { EventStore } from '../../src/store/event-store';
 import { plain, type Graph } from '../../src/store/neo4j';
 import { importLines, openTestGraph } from '../helpers/graph';
 
@@ -763,5 +764,29 @@ describe('the current state', () => {
     expect([a.depth, a.pdu.origin_server_ts]).toEqual([b.depth, b.pdu.origin_server_ts]);
     const [winner, loser] = a.event_id > b.event_id ? [a, b] : [b, a];
     await expectWinnerInEveryOrder(r, winner, loser);
+  });
+});
+
+describe('concurrent imports', () => {
+  it('two importers writing one room at once, each with two batches in flight, give the graph and state of one', async () => {
+    const { builder, events, lines } = generated({ events: 400, roomVersion: '10', seed: 'importer/concurrent', servers: 4 });
+    const store = new EventStore(graph);
+    const problems: string[] = [];
+    const importer = (name: string, input: readonly string[]) => async () => {
+      const job = new Importer(store, { batchSize: 7, concurrency: 2, onProblem: (p) => problems.push(`${p.at}: ${p.message}`) });
+      await job.importLines(input, name);
+      return job.finish();
+    };
+    const [first, second] = await Promise.all([
+      importer('forward', lines)(),
+      importer('shuffled', shuffled(lines, 'importer/concurrent/order'))(),
+    ]);
+    expect(problems).toEqual([]);
+    // Every event was stored by exactly one of them and found already stored by the other.
+    expect(first.stored + second.stored).toBe(events.length);
+    expect(first.unchanged + second.unchanged).toBe(events.length);
+    expect(await counts(builder.roomId)).toEqual(expectedCounts(events, '10'));
+    expect(await dump(builder.roomId)).toEqual(expectedDump(events));
+    expect(await currentState(builder.roomId)).toEqual(expectedState(events));
   });
 });
