@@ -1,16 +1,27 @@
 /** Writes a generated room as JSON lines, one PDU a line, with its servers' keys next to it. */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { once } from 'node:events';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { generateRoom, roomBuilderFor, type GenerateOptions } from './generate-room';
 import { keysFilePath, writeKeysFile } from './keys-file';
 
-/** Writes the room to `out` and its keys next to it; returns the keys file's path. */
+/**
+ * Writes the room to `out` (creating its folder) and its keys next to it; returns the keys file's path. The
+ * keys are written last, so a keys file means its room file is complete.
+ */
 export async function writeRoom(options: GenerateOptions, out: string): Promise<string> {
+  mkdirSync(dirname(out), { recursive: true });
   const builder = roomBuilderFor(options);
+  const lines = Readable.from(
+    (function* () {
+      for (const event of generateRoom(options, builder)) yield `${JSON.stringify(event.pdu)}\n`;
+    })(),
+  );
   const stream = createWriteStream(out);
-  for (const event of generateRoom(options, builder)) {
-    if (!stream.write(`${JSON.stringify(event.pdu)}\n`)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
-  }
-  await new Promise<void>((resolve, reject) => stream.end((error?: Error | null) => (error ? reject(error) : resolve())));
+  await Promise.race([once(stream, 'open'), once(stream, 'error').then(([error]) => Promise.reject(error))]);
+  await pipeline(lines, stream);
   const keysPath = keysFilePath(out);
   writeKeysFile(keysPath, { room_id: builder.roomId, room_version: options.roomVersion, servers: builder.servers() });
   return keysPath;
