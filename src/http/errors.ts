@@ -27,6 +27,10 @@ function toMatrixError(error: unknown): MatrixError {
     return new MatrixError('M_NOT_JSON', 'The request body must be UTF-8 JSON');
   }
   if (type === 'request.aborted') return new MatrixError('M_BAD_JSON', 'The request body was not received in full');
+  // The router could not percent-decode a path parameter (it marks the URIError with status 400).
+  if (error instanceof URIError && status === 400) {
+    return new MatrixError('M_INVALID_PARAM', 'The request path is not valid percent-encoded UTF-8');
+  }
   return new MatrixError('M_UNKNOWN', 'Internal server error');
 }
 

@@ -372,6 +372,18 @@ describe('request validation', () => {
     expectError(reply, 400, 'M_INVALID_PARAM', '"notaroom" is not a room ID');
   });
 
+  it('answers M_INVALID_PARAM for a room ID that is not valid percent-encoding, never a 500', async () => {
+    const reply = await signedPost({
+      url: service.url,
+      path: '/_matrix/federation/v1/get_missing_events/%E0%A4%A',
+      origin: 'hs2.test',
+      key: identities.get('hs2.test')!,
+      destination: service.serverName,
+      body: { latest_events: [latest.event_id] },
+    });
+    expectError(reply, 400, 'M_INVALID_PARAM', 'The request path is not valid percent-encoded UTF-8');
+  });
+
   it('answers 413 M_TOO_LARGE for a body over BODY_LIMIT_BYTES, and serves one under it', async () => {
     const big = { latest_events: [latest.event_id, ...Array.from({ length: 60 }, (_, i) => `$${'x'.repeat(40)}${i}:hs2.test`)] };
     expect(JSON.stringify(big).length).toBeGreaterThan(2048);
