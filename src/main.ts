@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const now = Date.now;
 
   const events = new EventStore(graph);
-  const keyStore = new Neo4jServerKeyStore(graph.driver, graph.database);
+  const keyStore = new Neo4jServerKeyStore(graph);
   if (!config.neo4j.uri) await demo(config, events, keyStore, logger);
 
   const { key, created } = loadOrCreateSigningKey(config.signingKeyPath);

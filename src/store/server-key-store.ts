@@ -2,7 +2,6 @@
  * The key fetcher's persistent cache in Neo4j: one `(:ServerKeys {server_name})` node per server, holding the
  * whole key response as JSON, so a restart does not fetch every server's keys again.
  */
-import { Driver } from 'neo4j-driver';
 import type { ServerKeyStore, StoredServerKeys } from '../federation/key-fetcher';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, readTx, rows, writeTx } from './neo4j';
@@ -16,11 +15,7 @@ interface Row {
 }
 
 export class Neo4jServerKeyStore implements ServerKeyStore {
-  private readonly graph: Graph;
-
-  constructor(driver: Driver, database?: string) {
-    this.graph = { driver, database };
-  }
+  constructor(private readonly graph: Graph) {}
 
   async load(serverName: string): Promise<StoredServerKeys | undefined> {
     const [row] = await readTx(this.graph, (tx) =>

@@ -50,7 +50,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
   const now = Date.now;
   const logger = createLogger('error', true);
   const signingKey = generateSigningKey(`t${Math.random().toString(36).slice(2, 10)}`);
-  const keyStore = new Neo4jServerKeyStore(graph.driver, graph.database);
+  const keyStore = new Neo4jServerKeyStore(graph);
   const fetchJson = createHttpsFetchJson({ verifyTls: false, allowPrivateAddresses: true });
   const keyFetcher = new KeyFetcher(
     { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger },

@@ -50,7 +50,7 @@ const now = () => time;
 
 beforeAll(async () => {
   driver = await openTestDriver();
-  store = new Neo4jServerKeyStore(driver, testNeo4j().database);
+  store = new Neo4jServerKeyStore({ driver, database: testNeo4j().database });
 });
 
 afterAll(async () => {

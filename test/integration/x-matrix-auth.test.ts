@@ -65,7 +65,7 @@ beforeAll(async () => {
   const keyFetcher = new KeyFetcher({
     fetchJson,
     discovery: new ServerDiscovery({ fetchJson, resolveSrv: async () => [], now: Date.now }),
-    store: new Neo4jServerKeyStore(driver, testNeo4j().database),
+    store: new Neo4jServerKeyStore({ driver, database: testNeo4j().database }),
     now: Date.now,
   });
   const authenticate = xMatrixAuth({ serverName: US, keyFetcher, now: Date.now });
