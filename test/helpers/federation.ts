@@ -14,7 +14,7 @@ import { KeyFetcher, type KeyFetcherOptions } from '../../src/federation/key-fet
 import { ServerDiscovery } from '../../src/federation/server-discovery';
 import { createApp } from '../../src/http/app';
 import { xMatrixAuth } from '../../src/http/x-matrix-auth';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { EventStore } from '../../src/store/event-store';
 import type { Graph } from '../../src/store/neo4j';
 import { RoomStore } from '../../src/store/room-store';
@@ -31,6 +31,8 @@ export interface TestServiceOptions {
   readonly limits?: MissingEventsLimits;
   readonly bodyLimitBytes?: number;
   readonly keyFetcherOptions?: KeyFetcherOptions;
+  /** The service's logger; a silent one unless given. */
+  readonly logger?: Logger;
 }
 
 export interface TestService {
@@ -48,7 +50,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
   const { graph } = options;
   const serverName = options.serverName ?? 'us.test';
   const now = Date.now;
-  const logger = createLogger('error', true);
+  const logger = options.logger ?? createLogger('error', true);
   const signingKey = generateSigningKey(`t${Math.random().toString(36).slice(2, 10)}`);
   const keyStore = new Neo4jServerKeyStore(graph);
   const fetchJson = createHttpsFetchJson({ verifyTls: false, allowPrivateAddresses: true });
