@@ -360,28 +360,19 @@ describe('request validation', () => {
     expectEvents(await ask(r.roomId, 'hs2.test', { latest_events: many, limit: 1 }), [r.events[r.events.length - 2]!], r.events);
   });
 
-  it('answers M_INVALID_PARAM for a path that names no room', async () => {
+  it.each([
+    ['names no room', 'notaroom', '"notaroom" is not a room ID'],
+    ['is not valid percent-encoding (never a 500)', '%E0%A4%A', 'The request path is not valid percent-encoded UTF-8'],
+  ])('answers M_INVALID_PARAM for a path that %s', async (_case, roomPath, message) => {
     const reply = await signedPost({
       url: service.url,
-      path: '/_matrix/federation/v1/get_missing_events/notaroom',
+      path: `/_matrix/federation/v1/get_missing_events/${roomPath}`,
       origin: 'hs2.test',
       key: identities.get('hs2.test')!,
       destination: service.serverName,
       body: { latest_events: [latest.event_id] },
     });
-    expectError(reply, 400, 'M_INVALID_PARAM', '"notaroom" is not a room ID');
-  });
-
-  it('answers M_INVALID_PARAM for a room ID that is not valid percent-encoding, never a 500', async () => {
-    const reply = await signedPost({
-      url: service.url,
-      path: '/_matrix/federation/v1/get_missing_events/%E0%A4%A',
-      origin: 'hs2.test',
-      key: identities.get('hs2.test')!,
-      destination: service.serverName,
-      body: { latest_events: [latest.event_id] },
-    });
-    expectError(reply, 400, 'M_INVALID_PARAM', 'The request path is not valid percent-encoded UTF-8');
+    expectError(reply, 400, 'M_INVALID_PARAM', message);
   });
 
   it('answers 413 M_TOO_LARGE for a body over BODY_LIMIT_BYTES, and serves one under it', async () => {
