@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { decodeBase64, encodeBase64 } from '../../src/core/base64';
+import { encodeBase64 } from '../../src/core/base64';
 import {
   computeContentHash,
   computeEventId,
@@ -17,12 +17,12 @@ import {
 } from '../../src/core/event-hashes';
 import { redactEvent } from '../../src/core/redaction';
 import { declaredRoomVersion, getRoomVersion, SUPPORTED_ROOM_VERSIONS, type RoomVersion } from '../../src/core/room-versions';
-import { signingKeyFromSeed, verifyJsonSignature } from '../../src/core/signing';
+import { verifyJsonSignature } from '../../src/core/signing';
+import { SPEC_KEY, SPEC_NACL_PAIR, SPEC_PUBLIC_KEY } from '../helpers/spec-signing-key';
 
-const SEED = decodeBase64('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1')!;
-const key = signingKeyFromSeed('1', SEED);
-const naclPair = nacl.sign.keyPair.fromSeed(SEED);
-const PUBLIC_KEY = encodeBase64(naclPair.publicKey);
+const key = SPEC_KEY;
+const naclPair = SPEC_NACL_PAIR;
+const PUBLIC_KEY = SPEC_PUBLIC_KEY;
 
 const v = (id: string): RoomVersion => getRoomVersion(id)!;
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();

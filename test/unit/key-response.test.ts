@@ -1,11 +1,11 @@
 /** Checking key responses and choosing keys (server-server API, "Retrieving server keys"), with no network. */
-import { decodeBase64 } from '../../src/core/base64';
 import { signingKeyFromSeed, signJson } from '../../src/core/signing';
 import { checkKeyResponse, checkNotarySignature, findVerifyKey, usableUntil } from '../../src/federation/key-response';
+import { SPEC_KEY } from '../helpers/spec-signing-key';
 
 const DAY = 24 * 60 * 60 * 1000;
 const NOW = 1_700_000_000_000;
-const key1 = signingKeyFromSeed('1', decodeBase64('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1')!);
+const key1 = SPEC_KEY;
 const key2 = signingKeyFromSeed('2', new Uint8Array(32).fill(2));
 const oldKey = signingKeyFromSeed('old', new Uint8Array(32).fill(3));
 const notaryKey = signingKeyFromSeed('n', new Uint8Array(32).fill(4));

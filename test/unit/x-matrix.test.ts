@@ -5,7 +5,7 @@
  */
 import nacl from 'tweetnacl';
 import { decodeBase64, encodeBase64 } from '../../src/core/base64';
-import { signBytes, signingKeyFromSeed } from '../../src/core/signing';
+import { signBytes } from '../../src/core/signing';
 import {
   authorizationHeader,
   isXMatrixScheme,
@@ -14,11 +14,11 @@ import {
   signRequest,
   verifyRequestSignature,
 } from '../../src/core/x-matrix';
+import { SPEC_KEY, SPEC_NACL_PAIR, SPEC_PUBLIC_KEY } from '../helpers/spec-signing-key';
 
-const SEED = decodeBase64('YJDBA9Xnr2sVqXD9Vj7XVUnmFZcZrlw8Md7kMW+3XA1')!;
-const key = signingKeyFromSeed('1', SEED);
-const naclPair = nacl.sign.keyPair.fromSeed(SEED);
-const PUBLIC_KEY = encodeBase64(naclPair.publicKey);
+const key = SPEC_KEY;
+const naclPair = SPEC_NACL_PAIR;
+const PUBLIC_KEY = SPEC_PUBLIC_KEY;
 
 function parsed(header: string) {
   const result = parseXMatrixAuthorization(header);
