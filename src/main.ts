@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const local = config.neo4j.uri ? undefined : await ensureLocalNeo4j((line) => logger.info(line));
-  const graph = openGraph(config.neo4j.uri ? { ...config.neo4j, uri: config.neo4j.uri } : { ...config.neo4j, ...local! });
+  const graph = openGraph(config.neo4j.uri ? { ...config.neo4j, uri: config.neo4j.uri } : { ...config.neo4j, uri: local!.uri, user: local!.user, password: local!.password });
   await verifyConnectivity(graph);
   await applySchema(graph);
   const now = Date.now;
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
     server.once('error', reject);
   });
   logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName });
-  if (local) process.stderr.write(`Neo4j Browser: http://127.0.0.1:${(local as { httpPort?: number }).httpPort ?? 7474}/browser/ (no password)\n`);
+  if (local) process.stderr.write(`Neo4j Browser: ${local.browserUrl} (authentication is off: choose "No authentication")\n`);
   shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger);
 }
 

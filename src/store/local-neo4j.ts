@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { PROJECT_ROOT } from '../paths';
 
 interface Neo4jScript {
-  ensureNeo4j(options?: { log?: (line: string) => void }): Promise<{ uri: string; user?: string; password?: string }>;
+  ensureNeo4j(options?: { log?: (line: string) => void }): Promise<{ uri: string; user?: string; password?: string; browserUrl: string }>;
 }
 
 // A real dynamic import: TypeScript compiling to CommonJS would otherwise turn import() into require().
@@ -15,6 +15,6 @@ const importModule = new Function('specifier', 'return import(specifier)') as (s
 
 export async function ensureLocalNeo4j(log: (line: string) => void = (line) => process.stderr.write(`${line}\n`)) {
   const script = (await importModule(pathToFileURL(join(PROJECT_ROOT, 'scripts', 'neo4j.mjs')).href)) as Neo4jScript;
-  const { uri, user, password } = await script.ensureNeo4j({ log });
-  return { uri, user, password };
+  const { uri, user, password, browserUrl } = await script.ensureNeo4j({ log });
+  return { uri, user, password, browserUrl };
 }
