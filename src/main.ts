@@ -7,8 +7,8 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
-import { ensureLocalNeo4j } from './store/local-neo4j';
-import { applySchema, openGraph, verifyConnectivity, type Graph } from './store/neo4j';
+import { connectGraph } from './store/connect';
+import { applySchema, type Graph } from './store/neo4j';
 import { EventStore } from './store/event-store';
 import { RoomStore } from './store/room-store';
 import { Neo4jServerKeyStore } from './store/server-key-store';
@@ -33,9 +33,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
-  const local = config.neo4j.uri ? undefined : await ensureLocalNeo4j((line) => logger.info(line));
-  const graph = openGraph(config.neo4j.uri ? { ...config.neo4j, uri: config.neo4j.uri } : { ...config.neo4j, uri: local!.uri, user: local!.user, password: local!.password });
-  await verifyConnectivity(graph);
+  const { graph, browserUrl } = await connectGraph(config.neo4j, (line) => logger.info(line));
   await applySchema(graph);
   const now = Date.now;
 
@@ -74,7 +72,7 @@ async function main(): Promise<void> {
     server.once('error', reject);
   });
   logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName });
-  if (local) process.stderr.write(`Neo4j Browser: ${local.browserUrl} (authentication is off: choose "No authentication")\n`);
+  if (browserUrl) process.stderr.write(`Neo4j Browser: ${browserUrl} (authentication is off: choose "No authentication")\n`);
   shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger);
 }
 

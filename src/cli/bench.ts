@@ -13,7 +13,8 @@ import { readKeysFile, keysFilePath } from '../generator/keys-file';
 import { PROJECT_ROOT } from '../paths';
 import { EventStore } from '../store/event-store';
 import { applySchema } from '../store/neo4j';
-import { connectGraph } from './connect';
+import { loadConfig } from '../config';
+import { connectGraph } from '../store/connect';
 import { writeRoom } from '../generator/write-room';
 import { describe as describeImport, importSources } from '../importer/import-files';
 
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
       'room-version': { type: 'string', default: '10' },
     },
   });
-  const { graph, close } = await connectGraph();
+  const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
   try {
     await applySchema(graph);
     const store = new EventStore(graph);

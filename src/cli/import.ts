@@ -6,11 +6,12 @@
 import { describe, importSources } from '../importer/import-files';
 import { EventStore } from '../store/event-store';
 import { applySchema } from '../store/neo4j';
-import { connectGraph } from './connect';
+import { loadConfig } from '../config';
+import { connectGraph } from '../store/connect';
 
 async function main(): Promise<void> {
   const files = process.argv.slice(2);
-  const { graph, close } = await connectGraph();
+  const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
   try {
     await applySchema(graph);
     const summary = await importSources(new EventStore(graph), files);

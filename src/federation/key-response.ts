@@ -33,7 +33,8 @@ export type KeyResponseResult =
 export type KeyLookup =
   { readonly ok: true; readonly publicKey: string } | { readonly ok: false; readonly reason: string };
 
-const WEEK = 7 * 24 * 60 * 60 * 1000;
+/** The spec's cap on how long a fetched key response may be used: 7 days from the fetch. */
+export const WEEK = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * Checks that `json` is a key response for `serverName` that signed itself: every signature of the server by a key

@@ -5,11 +5,11 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { signJson } from '../core/signing';
 import { writeRoom } from '../generator/write-room';
 import { keysFilePath, readKeysFile, type RoomKeys } from '../generator/keys-file';
 import type { ServerKeyStore } from '../federation/key-fetcher';
-import { usableUntil } from '../federation/key-response';
+import { usableUntil, WEEK } from '../federation/key-response';
+import { serverKeysResponse } from './server-keys';
 
 export const DEMO_SEED = 'maxtryx-demo';
 
@@ -24,15 +24,10 @@ export async function ensureDemoRoomFile(dataDir: string, events: number): Promi
   return readKeysFile(keysFilePath(file));
 }
 
-/** Stores each generated server's self-signed key response, fetched "now". */
+/** Stores each generated server's self-signed key response, as if fetched `now`, usable for the spec's 7 days. */
 export async function registerRoomKeys(keys: RoomKeys, store: ServerKeyStore, now: number): Promise<void> {
-  for (const [serverName, key] of keys.servers) {
-    const validUntil = now + 7 * 24 * 60 * 60 * 1000;
-    const response = signJson(
-      { server_name: serverName, valid_until_ts: validUntil, verify_keys: { [key.keyId]: { key: key.publicKey } }, old_verify_keys: {} },
-      serverName,
-      key,
-    );
-    await store.save(serverName, { response, fetchedTs: now, validUntilTs: usableUntil(validUntil, now) });
+  for (const [serverName, signingKey] of keys.servers) {
+    const response = serverKeysResponse({ serverName, signingKey }, now, WEEK);
+    await store.save(serverName, { response, fetchedTs: now, validUntilTs: usableUntil(now + WEEK, now) });
   }
 }

@@ -11,11 +11,12 @@ export interface LocalServer {
 
 const KEY_VALIDITY_MS = 24 * 60 * 60 * 1000;
 
-export function serverKeysResponse(server: LocalServer, now: number): Record<string, unknown> {
+/** The self-signed key response of `server`, valid for `validityMs` (a day unless given) from `now`. */
+export function serverKeysResponse(server: LocalServer, now: number, validityMs = KEY_VALIDITY_MS): Record<string, unknown> {
   return signJson(
     {
       server_name: server.serverName,
-      valid_until_ts: now + KEY_VALIDITY_MS,
+      valid_until_ts: now + validityMs,
       verify_keys: { [server.signingKey.keyId]: { key: server.signingKey.publicKey } },
       old_verify_keys: {},
     },
