@@ -20,6 +20,35 @@ export interface RoomVersion {
   readonly redactionV11: boolean;
   /** v12: the room ID is the create event's ID with a `!` sigil and no server name; the create event has no room_id. */
   readonly roomIdIsCreateEventId: boolean;
+  /** The state resolution algorithm: v1 for room version 1, v2 for 2-11, v2.1 (MSC4297) for 12. */
+  readonly stateResolution: 'v1' | 'v2' | 'v2.1';
+  /** Authorization rules, by the version that changed them (spec: content/rooms/v*.md, "Authorization rules"). */
+  readonly auth: AuthRuleFlags;
+}
+
+export interface AuthRuleFlags {
+  /** v1-v2: m.room.redaction is allowed when the redacting and redacted events' IDs share a domain (v3 moved it out). */
+  readonly redactionDomainRule: boolean;
+  /** v1-v5: m.room.aliases is checked against the sender's domain (v6 made it an ordinary state event). */
+  readonly specialCaseAliases: boolean;
+  /** v6+: power levels' `notifications` are checked like the other levels. */
+  readonly notificationsPowerLevels: boolean;
+  /** v7+: the `knock` join rule and membership. */
+  readonly knock: boolean;
+  /** v8+: the `restricted` join rule (join_authorised_via_users_server). */
+  readonly restrictedJoinRule: boolean;
+  /** v10+: the `knock_restricted` join rule. */
+  readonly knockRestrictedJoinRule: boolean;
+  /** v10+: power level values must be integers (no strings). */
+  readonly integerPowerLevels: boolean;
+  /** v1-v5: power level values may be floats, truncated at the decimal point (v6 enforces canonical JSON, which
+   * has no floats; spec: "m.room.power_levels events accept values as floats"). */
+  readonly floatPowerLevels: boolean;
+  /** v11+: the room creator is the create event's sender (`creator` is no longer read). */
+  readonly creatorIsCreateSender: boolean;
+  /** v12+ (MSC4289, MSC4291): creators (sender and `additional_creators`) have infinite power; the create event is
+   * implied by the room ID and is not listed in auth_events. */
+  readonly privilegedCreators: boolean;
 }
 
 function version(id: string, n: number): RoomVersion {
@@ -32,6 +61,19 @@ function version(id: string, n: number): RoomVersion {
     redactionKeepsJoinAuthorisedVia: n >= 9,
     redactionV11: n >= 11,
     roomIdIsCreateEventId: n >= 12,
+    stateResolution: n === 1 ? 'v1' : n <= 11 ? 'v2' : 'v2.1',
+    auth: Object.freeze({
+      redactionDomainRule: n <= 2,
+      specialCaseAliases: n <= 5,
+      notificationsPowerLevels: n >= 6,
+      knock: n >= 7,
+      restrictedJoinRule: n >= 8,
+      knockRestrictedJoinRule: n >= 10,
+      integerPowerLevels: n >= 10,
+      floatPowerLevels: n <= 5,
+      creatorIsCreateSender: n >= 11,
+      privilegedCreators: n >= 12,
+    }),
   } satisfies RoomVersion);
 }
 
