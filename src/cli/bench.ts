@@ -5,6 +5,12 @@
  * npm run bench -- import [--events 100000] [--room-version 10] [--warmup 20000]
  *   Events per second importing a freshly generated room, after importing a warm-up room of its own (Neo4j's
  *   JIT-compiled Cypher runtime is about twice as fast warm as just after start); both figures are printed.
+ * npm run bench -- endpoint [--events 100000] [--seconds 10] [--concurrency 1,16,64] [--limit 20]
+ *   The HTTP endpoint under signed load on a `shared` and a `joined` room (src/cli/bench-endpoint.ts).
+ * npm run bench -- state [--small 1000] [--large 100000] [--runs 200] [--limit 20]
+ *   What authorization and visibility read at `limit` events (the newest ones a walk returns), on a small and a
+ *   large room: PROFILE database hits and latency of state-summaries.cypher, their ratio, and what the rooms'
+ *   states take in the graph per event (nodes, relationships, state entries).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +18,10 @@ import { parseArgs } from 'node:util';
 import { readKeysFile, keysFilePath } from '../generator/keys-file';
 import { PROJECT_ROOT } from '../paths';
 import { EventStore } from '../store/event-store';
+import { StateStore } from '../store/state-store';
+import { benchEndpoint } from './bench-endpoint';
+import { computeEventId } from '../core/event-hashes';
+import { getRoomVersion } from '../core/room-versions';
 import { applySchema } from '../store/neo4j';
 import { loadConfig } from '../config';
 import { connectGraph } from '../store/connect';
@@ -31,6 +41,8 @@ async function main(): Promise<void> {
       events: { type: 'string', default: '100000' },
       warmup: { type: 'string', default: '20000' },
       'room-version': { type: 'string', default: '10' },
+      seconds: { type: 'string', default: '10' },
+      concurrency: { type: 'string', default: '1,16,64' },
     },
   });
   const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
@@ -44,8 +56,15 @@ async function main(): Promise<void> {
       const warmup = Number(values.warmup);
       if (warmup > 0) console.log(`warm-up: ${await benchImport(store, warmup, values['room-version']!)}`);
       console.log(`measured: ${await benchImport(store, Number(values.events), values['room-version']!)}`);
+    } else if (positionals[0] === 'endpoint') {
+      await benchEndpoint(graph, {
+        events: Number(values.events), seconds: Number(values.seconds), limit: Number(values.limit),
+        concurrency: values.concurrency!.split(',').map(Number), dir: BENCH_DIR,
+      });
+    } else if (positionals[0] === 'state') {
+      await benchState(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
     } else {
-      throw new Error('say which benchmark: walk or import');
+      throw new Error('say which benchmark: walk, import, state or endpoint');
     }
   } finally {
     await close();
@@ -93,6 +112,48 @@ async function benchWalk(store: EventStore, small: number, large: number, runs: 
   console.log(
     `ratio ${b.events}/${a.events} events: db hits ${(b.dbHits / a.dbHits).toFixed(2)}x, median latency ${(b.median / a.median).toFixed(2)}x`,
   );
+}
+
+async function benchState(store: EventStore, small: number, large: number, runs: number, limit: number): Promise<void> {
+  const states = new StateStore(store.graph);
+  const results = [];
+  for (const events of [small, large]) {
+    const roomId = await benchRoom(store, events);
+    const latest = (await store.latestEvent(roomId))!;
+    const walked = await store.walk({ room_id: roomId, latest_events: [latest.event_id], earliest_events: [], min_depth: 0, limit });
+    const eventIds = walked.map((pdu) => computeEventIdOf(pdu));
+    const dbHits = await states.summariesDbHits(eventIds, 'hs2.test');
+    for (let i = 0; i < 20; i++) await states.summaries(eventIds, 'hs2.test');
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const started = performance.now();
+      await states.summaries(eventIds, 'hs2.test');
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)]!;
+    const p95 = times[Math.floor(times.length * 0.95)]!;
+    results.push({ events, dbHits, median });
+    console.log(
+      `state lookup at ${eventIds.length} events of a ${events}-event room: ${dbHits} db hits, ` +
+        `median ${median.toFixed(2)} ms, p95 ${p95.toFixed(2)} ms over ${runs} runs`,
+    );
+    const storage = await states.storage(roomId);
+    const per = (n: number) => (n / storage.events).toFixed(3);
+    console.log(
+      `  storage per event: ${per(storage.states)} State nodes (${storage.snapshots} snapshots), 2 state ID properties, ` +
+        `${per(storage.state_entries)} state entries, relationships: ` +
+        `DELTA_OF ${per(storage.delta_of)}, ` +
+        `PREV_EVENT ${per(storage.prev_event)}, AUTH_EVENT ${per(storage.auth_event)}, IN_ROOM ${per(storage.in_room)}`,
+    );
+  }
+  const [a, b] = results as [(typeof results)[0], (typeof results)[0]];
+  console.log(`ratio ${b.events}/${a.events} events: db hits ${(b.dbHits / a.dbHits).toFixed(2)}x, median latency ${(b.median / a.median).toFixed(2)}x`);
+}
+
+function computeEventIdOf(pdu: string): string {
+  const parsed = JSON.parse(pdu) as Record<string, unknown>;
+  return computeEventId(parsed, getRoomVersion('10')!)!;
 }
 
 /** Generates a new room (not timed) and imports it; returns the importer's summary line. */

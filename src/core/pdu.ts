@@ -7,6 +7,7 @@ import { isEventId } from './identifiers';
 import { isObject } from './json';
 import { redactEvent } from './redaction';
 import type { RoomVersion } from './room-versions';
+import type { StateEvent } from './state-event';
 
 export interface StoredEvent {
   readonly event_id: string;
@@ -18,7 +19,10 @@ export interface StoredEvent {
   readonly depth: number;
   readonly prev_events: readonly string[];
   readonly auth_events: readonly string[];
-  /** The PDU as it arrived, or its redacted form when its content hash did not match. */
+  /**
+   * The PDU as it arrived, less `unsigned` (an `age` there goes stale: a PDU carrying it is re-encoded without it,
+   * which changes nothing signed), or its redacted form when its content hash did not match.
+   */
   readonly pdu: string;
   readonly content_hash_ok: boolean;
 }
@@ -77,10 +81,16 @@ export function readPdu(text: string, pdu: Record<string, unknown>, version: Roo
       prev_events: prevEvents,
       auth_events: authEvents,
       // Synapse stores an event whose content hash does not match in its redacted form; so do we.
-      pdu: hashOk ? text : JSON.stringify(redactEvent(pdu, version)),
+      pdu: hashOk ? withoutUnsigned(text, pdu) : JSON.stringify(redactEvent(pdu, version)),
       content_hash_ok: hashOk,
     },
   };
+}
+
+function withoutUnsigned(text: string, pdu: Record<string, unknown>): string {
+  if (!('unsigned' in pdu)) return text;
+  const { unsigned: _unsigned, ...rest } = pdu;
+  return JSON.stringify(rest);
 }
 
 function isCreateEvent(pdu: Record<string, unknown>): boolean {
@@ -109,4 +119,25 @@ function referenceShape(version: RoomVersion): string {
 
 function fail(reason: string): PduResult {
   return { ok: false, reason };
+}
+
+/**
+ * The event as the authorization rules and state resolution read it. `pdu` is the parsed PDU; when its content
+ * hash did not match, the stored (redacted) form is what counts, as in Synapse.
+ */
+export function stateEventOf(event: StoredEvent, pdu: Record<string, unknown>): StateEvent {
+  const form = event.content_hash_ok ? pdu : (JSON.parse(event.pdu) as Record<string, unknown>);
+  return {
+    event_id: event.event_id,
+    room_id: event.room_id,
+    type: event.type,
+    state_key: event.state_key,
+    sender: event.sender,
+    content: isObject(form.content) ? form.content : {},
+    depth: event.depth,
+    origin_server_ts: event.origin_server_ts,
+    prev_events: event.prev_events,
+    auth_events: event.auth_events,
+    ...(typeof form.redacts === 'string' ? { redacts: form.redacts } : {}),
+  };
 }

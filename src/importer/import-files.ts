@@ -30,6 +30,7 @@ export function describe(summary: ImportSummary): string {
   return (
     `Imported ${summary.stored} new events (${summary.unchanged} already stored) in ${summary.rooms} rooms; ` +
     `${summary.skipped} lines skipped, ${summary.hashMismatches} stored redacted for a content hash mismatch; ` +
+    `${summary.rejected} rejected, ${summary.softFailed} soft-failed, ${summary.statePending} waiting for missing events; ` +
     `${summary.seconds.toFixed(1)} s, ${rate(summary)} events/s`
   );
 }

@@ -3,12 +3,20 @@
  * versions and list events in any order: an event waits until its room's version is known (from an
  * m.room.create in the input or a room already stored). Bad lines are reported with their number and skipped;
  * every good line is stored. Writes are batched; up to `concurrency` batches are written at once while the next is
- * parsed (the store makes concurrent batches safe: see current-state-lock.cypher).
+ * parsed and its states computed (the state writes make no assumption about which batch commits first).
+ *
+ * Each event's state before and after it, and whether it is rejected, is computed as soon as its prev_events and
+ * auth_events allow (src/importer/room-states.ts); an event below a gap is stored as pending and computed when a
+ * later import fills the gap. At the end, each room touched gets its current state: the resolution of its forward
+ * extremities' states.
  */
-import { readPdu, roomIdOfPdu, type StoredEvent } from '../core/pdu';
+import { readPdu, roomIdOfPdu, stateEventOf, type StoredEvent } from '../core/pdu';
 import { isObject } from '../core/json';
 import { declaredRoomVersion, getRoomVersion, type RoomVersion } from '../core/room-versions';
-import type { EventStore, ImportOutcome } from '../store/event-store';
+import type { StateEvent } from '../core/state-event';
+import type { EventStore, ImportOutcome, StateWrite } from '../store/event-store';
+import { StateStore } from '../store/state-store';
+import { RoomStates } from './room-states';
 
 export interface ImportProblem {
   /** Where: `file:line`. */
@@ -23,13 +31,19 @@ export interface ImportSummary {
   unchanged: number;
   skipped: number;
   hashMismatches: number;
+  /** Events that fail the authorization rules (stored, marked Rejected). */
+  rejected: number;
+  /** Forward extremities that fail them against the current state (stored, marked SoftFailed). */
+  softFailed: number;
+  /** Events whose state is not known yet: a prev or auth event is missing (marked StatePending). */
+  statePending: number;
   rooms: number;
   seconds: number;
 }
 
 export interface ImporterOptions {
   readonly batchSize?: number;
-  /** Batches written at once (default 2: one parses and waits while Neo4j writes the other; 1.4x here). */
+  /** Batches written at once (default 2: one parses and waits while Neo4j writes the other). */
   readonly concurrency?: number;
   readonly onProblem?: (problem: ImportProblem) => void;
   readonly onProgress?: (summary: ImportSummary) => void;
@@ -47,11 +61,14 @@ export class Importer {
   private readonly lookedUp = new Set<string>();
   private readonly savedRooms = new Set<string>();
   private readonly pending = new Map<string, Line[]>();
-  private batch = new Map<string, { event: StoredEvent; at: string }>();
+  private batch = new Map<string, { event: StoredEvent; state: StateEvent; at: string }>();
   private readonly writes = new Set<Promise<void>>();
   private writeError: unknown;
+  private readonly roomStates = new Map<string, RoomStates>();
   private readonly touchedRooms = new Set<string>();
-  private readonly summary: ImportSummary = { stored: 0, unchanged: 0, skipped: 0, hashMismatches: 0, rooms: 0, seconds: 0 };
+  private readonly summary: ImportSummary = {
+    stored: 0, unchanged: 0, skipped: 0, hashMismatches: 0, rejected: 0, softFailed: 0, statePending: 0, rooms: 0, seconds: 0,
+  };
   private readonly batchSize: number;
   private readonly concurrency: number;
   private readonly now: () => number;
@@ -60,6 +77,7 @@ export class Importer {
   constructor(
     private readonly store: EventStore,
     private readonly options: ImporterOptions = {},
+    private readonly states: StateStore = new StateStore(store.graph),
   ) {
     this.batchSize = options.batchSize ?? 2000;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
@@ -86,10 +104,49 @@ export class Importer {
       }
     }
     this.pending.clear();
-    this.flush();
+    await this.flush();
     await Promise.all(this.writes);
     this.throwWriteError();
+    for (const roomId of this.touchedRooms) {
+      const room = this.roomStates.get(roomId)!;
+      await this.settlePending(room);
+      await this.settleCurrentState(room);
+      this.summary.statePending += room.pendingCount();
+    }
     return this.totals();
+  }
+
+  /** Computes the room's events left pending by earlier imports (or this one) that can be computed now. */
+  private async settlePending(room: RoomStates): Promise<void> {
+    let after = { depth: -1, event_id: '' };
+    room.forgetUnavailable();
+    for (;;) {
+      const page = await this.states.pendingPage(room.roomId, after, this.batchSize);
+      if (page.length === 0) return;
+      for (const row of page) {
+        const result = readPdu(row.pdu, JSON.parse(row.pdu) as Record<string, unknown>, room.version);
+        if (result.ok) room.add(stateEventOf(result.event, JSON.parse(row.pdu) as Record<string, unknown>));
+      }
+      await room.load(this.states.loader);
+      const work = room.compute();
+      await this.states.save(room.roomId, work.states, work.events);
+      this.summary.rejected += work.events.filter((row) => row.rejected_reason !== null).length;
+      const last = page[page.length - 1]!;
+      after = { depth: last.depth, event_id: last.event_id };
+    }
+  }
+
+  private async settleCurrentState(room: RoomStates): Promise<void> {
+    await this.states.settleCurrentState(room.roomId, async (tx, extremities) => {
+      const events = extremities.flatMap((row) => {
+        const pdu = JSON.parse(row.pdu) as Record<string, unknown>;
+        const result = readPdu(row.pdu, pdu, room.version);
+        return result.ok ? [{ event: stateEventOf(result.event, pdu), state_after: row.state_after }] : [];
+      });
+      const { state, softFailed } = await room.resolve(StateStore.within(tx), events);
+      this.summary.softFailed += softFailed.length;
+      return { state, states: room.takeWork().states, softFailed };
+    });
   }
 
   private async acceptLine(at: string, text: string): Promise<void> {
@@ -113,6 +170,7 @@ export class Importer {
         return this.error(at, `room ${roomId} is room version ${known.id}, but this m.room.create declares ${version.id}`);
       }
       this.versions.set(roomId, version);
+      this.roomStatesOf(roomId, version);
       this.add(at, text, pdu, version);
       const waiting = this.pending.get(roomId) ?? [];
       this.pending.delete(roomId);
@@ -129,11 +187,7 @@ export class Importer {
         this.add(at, text, pdu, version);
       }
     }
-    if (this.batch.size >= this.batchSize) {
-      this.flush();
-      while (this.writes.size >= this.concurrency) await Promise.race(this.writes);
-      this.throwWriteError();
-    }
+    if (this.batch.size >= this.batchSize) await this.flush();
   }
 
   private async lookUp(roomId: string): Promise<void> {
@@ -144,7 +198,20 @@ export class Importer {
     if (version !== undefined) {
       this.versions.set(roomId, version);
       this.savedRooms.add(roomId);
+      // The room's stored state events, which the authorization rules and state resolution of new events read.
+      const room = this.roomStatesOf(roomId, version);
+      for (const row of await this.states.roomStateEvents(roomId)) {
+        const pdu = JSON.parse(row.pdu) as Record<string, unknown>;
+        const result = readPdu(row.pdu, pdu, version);
+        if (result.ok) room.remember(stateEventOf(result.event, pdu), row.rejected_reason);
+      }
     }
+  }
+
+  private roomStatesOf(roomId: string, version: RoomVersion): RoomStates {
+    let room = this.roomStates.get(roomId);
+    if (room === undefined || room.version.id !== version.id) this.roomStates.set(roomId, (room = new RoomStates(roomId, version)));
+    return room;
   }
 
   private add(at: string, text: string, pdu: Record<string, unknown>, version: RoomVersion): void {
@@ -161,14 +228,34 @@ export class Importer {
       else this.summary.unchanged += 1;
       return;
     }
-    this.batch.set(event.event_id, { event, at });
+    this.batch.set(event.event_id, { event, state: stateEventOf(event, pdu), at });
   }
 
-  private flush(): void {
+  /**
+   * Computes the states the batch makes computable (while earlier batches are being written), then starts its
+   * write once fewer than `concurrency` are under way.
+   */
+  private async flush(): Promise<void> {
     if (this.batch.size === 0) return;
     const batch = this.batch;
     this.batch = new Map();
-    const write: Promise<void> = this.write(batch)
+    const rooms = new Set<RoomStates>();
+    for (const { event, state } of batch.values()) {
+      const room = this.roomStates.get(event.room_id)!;
+      room.add(state);
+      rooms.add(room);
+    }
+    const work: StateWrite[] = [];
+    const pending: string[] = [];
+    for (const room of rooms) {
+      await room.load(this.states.loader);
+      const done = room.compute();
+      work.push({ room_id: room.roomId, states: done.states, events: done.events });
+      for (const id of done.pending) if (batch.has(id)) pending.push(id);
+    }
+    while (this.writes.size >= this.concurrency) await Promise.race(this.writes);
+    this.throwWriteError();
+    const write: Promise<void> = this.write(batch, work, pending)
       .catch((error: unknown) => {
         this.writeError ??= error;
       })
@@ -180,7 +267,7 @@ export class Importer {
     if (this.writeError !== undefined) throw this.writeError;
   }
 
-  private async write(batch: Map<string, { event: StoredEvent; at: string }>): Promise<void> {
+  private async write(batch: Map<string, { event: StoredEvent; at: string }>, work: StateWrite[], pending: string[]): Promise<void> {
     const newRooms = new Map<string, string>();
     for (const { event } of batch.values()) {
       this.touchedRooms.add(event.room_id);
@@ -190,7 +277,11 @@ export class Importer {
       await this.store.saveRooms([...newRooms].map(([room_id, room_version]) => ({ room_id, room_version })));
       for (const roomId of newRooms.keys()) this.savedRooms.add(roomId);
     }
-    const outcomes = await this.store.importEvents([...batch.values()].map((entry) => entry.event));
+    const outcomes = await this.store.importEvents([...batch.values()].map((entry) => entry.event), work, pending);
+    // Verdicts on events stored now, or stored by an earlier batch while they waited for this one.
+    for (const { events } of work) {
+      for (const row of events) if (row.rejected_reason !== null && (!batch.has(row.event_id) || outcomes.get(row.event_id) === 'stored')) this.summary.rejected += 1;
+    }
     for (const [eventId, { at }] of batch) this.count(eventId, at, outcomes.get(eventId));
     this.options.onProgress?.(this.totals());
   }

@@ -1,25 +1,34 @@
 /**
  * POST /_matrix/federation/v1/get_missing_events/{roomId} (spec: server-server API, "Retrieving missing events").
  * In the order Conduit's route reads: the request, the room, the origin's right to read it (server ACL, federate,
- * membership or world_readable), then the breadth-first walk back from latest_events.
+ * membership or world_readable), the breadth-first walk back from latest_events, then history visibility: each
+ * event the origin may not see goes out redacted (Synapse's filter_events_for_server with redact=True).
  */
 import { parseMissingEventsRequest, type MissingEventsLimits } from '../core/missing-events-request';
-import { assertOriginMayRead } from '../core/room-access';
-import { MatrixError } from '../errors';
+import { redactEvent } from '../core/redaction';
+import { assertOriginMayRead, notInRoom } from '../core/room-access';
+import { getRoomVersion } from '../core/room-versions';
+import { isVisibleToServer } from '../core/visibility';
 import type { EventStore } from '../store/event-store';
 import type { RoomStore } from '../store/room-store';
 
 export interface MissingEventsDeps {
-  readonly events: Pick<EventStore, 'walk'>;
+  readonly events: Pick<EventStore, 'walkFor'>;
   readonly rooms: Pick<RoomStore, 'access'>;
   readonly limits: MissingEventsLimits;
 }
 
-/** Returns the PDUs to send, oldest first, each the JSON string it was imported as. */
+/**
+ * Returns the PDUs to send, oldest first: each the JSON string it was imported as when the origin may see it, its
+ * redaction otherwise.
+ */
 export async function getMissingEvents(deps: MissingEventsDeps, origin: string, roomId: string, body: unknown): Promise<string[]> {
   const request = parseMissingEventsRequest(roomId, body, deps.limits);
   const room = await deps.rooms.access(request.room_id, origin);
-  if (room === undefined) throw new MatrixError('M_NOT_FOUND', `Unknown room ${request.room_id}`);
+  // An unknown room answers exactly as a room the origin is not in, as Synapse does: no probing for room IDs.
+  if (room === undefined) throw notInRoom(origin, request.room_id);
   assertOriginMayRead(room, origin);
-  return deps.events.walk(request);
+  const version = getRoomVersion(room.room_version)!;
+  const events = await deps.events.walkFor(request, origin);
+  return events.map((event) => (isVisibleToServer(event) ? event.pdu : JSON.stringify(redactEvent(JSON.parse(event.pdu), version))));
 }

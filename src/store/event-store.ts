@@ -2,21 +2,19 @@
  * The room graph's events: batched import writes, the current state they imply, and the walk. Queries come from
  * cypher/*.cypher; every value crossing into Neo4j is converted here.
  */
-import { chooseCurrentState, type CurrentStateEntry, type StateCandidate } from '../core/current-state';
 import type { MissingEventsRequest } from '../core/missing-events-request';
 import type { StoredEvent } from '../core/pdu';
+import type { RoomState } from '../core/room-state';
+import type { EventVisibility } from '../core/visibility';
+import { markPending, saveEventStates, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
-import type { ManagedTransaction } from 'neo4j-driver';
-import { type Graph, int, readTx, rows, writeTx } from './neo4j';
+import { type Graph, int, profileDbHits, readTx, rows, writeTx } from './neo4j';
 
 const QUERIES = loadCypher([
   'import-events',
   'import-edges',
   'rooms-save',
   'room-versions-load',
-  'current-state-lock',
-  'current-state-load',
-  'current-state-save',
   'walk',
   'room-count',
   'room-latest-event',
@@ -24,11 +22,23 @@ const QUERIES = loadCypher([
 
 export type ImportOutcome = 'stored' | 'unchanged' | 'conflict';
 
+/** States computed for one room, to store with a batch of events. */
+export interface StateWrite {
+  readonly room_id: string;
+  readonly states: readonly RoomState[];
+  readonly events: readonly EventStateRow[];
+}
+
+/** An event the walk found: its stored PDU and, for `origin`, its history visibility facts. */
+export interface WalkedEvent extends EventVisibility {
+  readonly pdu: string;
+}
+
 /** The walk takes the validated request as it is. */
 export type WalkRequest = MissingEventsRequest;
 
 export class EventStore {
-  constructor(private readonly graph: Graph) {}
+  constructor(readonly graph: Graph) {}
 
   /** The stored room version of each room that is known. */
   async roomVersions(roomIds: readonly string[]): Promise<Map<string, string>> {
@@ -48,14 +58,15 @@ export class EventStore {
   }
 
   /**
-   * Stores a batch of events (one per event ID) and brings the current state of the (room, type, state_key)
-   * pairs they touch up to date, in one transaction.
+   * Stores a batch of events (one per event ID) with the states the importer computed (for these events or for
+   * events of earlier batches that were waiting for them), in one transaction; `pending` events get no state yet.
    */
-  async importEvents(events: readonly StoredEvent[]): Promise<Map<string, ImportOutcome>> {
+  async importEvents(events: readonly StoredEvent[], work: readonly StateWrite[] = [], pending: readonly string[] = []): Promise<Map<string, ImportOutcome>> {
     return writeTx(this.graph, async (tx) => {
       const written = await rows<{ event_id: string; outcome: ImportOutcome }>(tx, QUERIES['import-events'], {
-        events: events.map(({ prev_events: _p, auth_events: _a, ...event }) => ({
-          ...event,
+        events: events.map((event) => ({
+          event_id: event.event_id, room_id: event.room_id, type: event.type, state_key: event.state_key,
+          sender: event.sender, pdu: event.pdu, content_hash_ok: event.content_hash_ok,
           origin_server_ts: int(event.origin_server_ts),
           depth: int(event.depth),
         })),
@@ -67,16 +78,20 @@ export class EventStore {
           events: stored.map(({ event_id, room_id, prev_events, auth_events }) => ({ event_id, room_id, prev_events, auth_events })),
         });
       }
-      await updateCurrentState(tx, stored);
+      for (const { room_id, states, events: rows } of work) await saveEventStates(tx, room_id, states, rows);
+      await markPending(tx, pending);
       return outcomes;
     });
   }
 
+  /** The walk's PDUs, as stored. */
   async walk(request: WalkRequest): Promise<string[]> {
-    const found = await readTx(this.graph, (tx) =>
-      rows<{ pdu: string }>(tx, QUERIES.walk, walkParameters(request)),
-    );
-    return found.map((row) => row.pdu);
+    return (await this.walkFor(request, '')).map((row) => row.pdu);
+  }
+
+  /** The walk's events, each with what history visibility needs to know of it for `origin`. */
+  async walkFor(request: WalkRequest, origin: string): Promise<WalkedEvent[]> {
+    return readTx(this.graph, (tx) => rows<WalkedEvent & Record<string, unknown>>(tx, QUERIES.walk, walkParameters(request, origin)));
   }
 
   /** The room's newest event (greatest depth), or undefined for an unknown room. */
@@ -89,12 +104,7 @@ export class EventStore {
 
   /** The database hits of one walk, from Neo4j's PROFILE: the work the query did, whatever the machine's load. */
   async walkDbHits(request: WalkRequest): Promise<number> {
-    return readTx(this.graph, async (tx) => {
-      const result = await tx.run(`PROFILE ${QUERIES.walk}`, walkParameters(request));
-      const total = (plan: { dbHits: number; children: unknown[] }): number =>
-        plan.dbHits + plan.children.reduce<number>((sum, child) => sum + total(child as typeof plan), 0);
-      return total(result.summary.profile as unknown as { dbHits: number; children: unknown[] });
-    });
+    return readTx(this.graph, (tx) => profileDbHits(tx, QUERIES.walk, walkParameters(request, 'hs2.test')));
   }
 
   async roomCount(): Promise<number> {
@@ -103,25 +113,9 @@ export class EventStore {
   }
 }
 
-/**
- * Weighs each new state event against the current state of its (room, type, state_key), under a lock on that
- * entry so concurrent imports of one room take turns, and records the winners.
- */
-async function updateCurrentState(tx: ManagedTransaction, stored: readonly StoredEvent[]): Promise<void> {
-  const newState: StateCandidate[] = [];
-  for (const event of stored) if (event.state_key !== null) newState.push({ ...event, state_key: event.state_key });
-  if (newState.length === 0) return;
-  const touched = new Map(newState.map(({ room_id, type, state_key }) => [JSON.stringify([room_id, type, state_key]), { room_id, type, state_key }]));
-  // Locks taken in one order by every import, so two imports cannot deadlock on them.
-  const keys = [...touched.keys()].sort().map((key) => touched.get(key)!);
-  await tx.run(QUERIES['current-state-lock'], { keys });
-  const current = await rows<StateCandidate>(tx, QUERIES['current-state-load'], { keys });
-  const entries: CurrentStateEntry[] = chooseCurrentState([...current, ...newState]);
-  await tx.run(QUERIES['current-state-save'], { entries });
-}
-
-function walkParameters(request: WalkRequest) {
+function walkParameters(request: WalkRequest, origin: string) {
   return {
+    origin,
     room_id: request.room_id,
     latest_events: request.latest_events,
     earliest_events: request.earliest_events,

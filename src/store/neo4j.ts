@@ -48,6 +48,14 @@ export async function rows<T extends RecordShape>(tx: ManagedTransaction, query:
   return result.records.map((record) => plain(record.toObject()) as T);
 }
 
+/** The database hits of one run of a query, from Neo4j's PROFILE: the work it did, whatever the machine's load. */
+export async function profileDbHits(tx: ManagedTransaction, query: string, params: object): Promise<number> {
+  const result = await tx.run(`PROFILE ${query}`, params);
+  const total = (plan: { dbHits: number; children: unknown[] }): number =>
+    plan.dbHits + plan.children.reduce<number>((sum, child) => sum + total(child as typeof plan), 0);
+  return total(result.summary.profile as unknown as { dbHits: number; children: unknown[] });
+}
+
 /** A Neo4j value with every Neo4j integer, at any depth, turned into a number. */
 export function plain(value: unknown): unknown {
   if (neo4j.isInt(value)) return (value as { toNumber(): number }).toNumber();

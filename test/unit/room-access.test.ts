@@ -13,9 +13,9 @@ function facts(overrides: Partial<RoomAccessFacts> = {}): RoomAccessFacts {
     room_id: ROOM,
     room_version: '10',
     create_sender: '@alice:hs1.test',
-    create_content: JSON.stringify({ room_version: '10', creator: '@alice:hs1.test' }),
+    create_content: { room_version: '10', creator: '@alice:hs1.test' },
     acl_content: null,
-    history_visibility_content: JSON.stringify({ history_visibility: 'shared' }),
+    history_visibility: 'shared',
     origin_joined: true,
     ...overrides,
   };
@@ -36,7 +36,7 @@ function forbidden(error: string) {
   return { errcode: 'M_FORBIDDEN', error, status: 403 };
 }
 
-const ACL = (content: Record<string, unknown>) => JSON.stringify(content);
+const ACL = (content: Record<string, unknown>) => content;
 
 describe('assertOriginMayRead', () => {
   it('allows a server with a joined member', () => {
@@ -48,18 +48,18 @@ describe('assertOriginMayRead', () => {
   });
 
   it.each(['invited', 'joined', 'shared'])('refuses a server with no joined member when history_visibility is %s', (visibility) => {
-    const room = facts({ origin_joined: false, history_visibility_content: JSON.stringify({ history_visibility: visibility }) });
+    const room = facts({ origin_joined: false, history_visibility: visibility });
     expect(refusal(room, 'hs2.test')).toEqual(forbidden(`hs2.test has no joined member in ${ROOM}`));
   });
 
   it('refuses a server with no joined member when the room has no history_visibility', () => {
-    expect(refusal(facts({ origin_joined: false, history_visibility_content: null }), 'hs2.test')).toEqual(
+    expect(refusal(facts({ origin_joined: false, history_visibility: null }), 'hs2.test')).toEqual(
       forbidden(`hs2.test has no joined member in ${ROOM}`),
     );
   });
 
   it('allows a server with no joined member when the room is world_readable', () => {
-    const room = facts({ origin_joined: false, history_visibility_content: JSON.stringify({ history_visibility: 'world_readable' }) });
+    const room = facts({ origin_joined: false, history_visibility: 'world_readable' });
     expect(refusal(room, 'hs2.test')).toBeUndefined();
   });
 
@@ -86,14 +86,14 @@ describe('assertOriginMayRead', () => {
     const room = facts({
       origin_joined: false,
       acl_content: ACL({ allow: ['*'], deny: ['hs2.test'] }),
-      history_visibility_content: JSON.stringify({ history_visibility: 'world_readable' }),
+      history_visibility: 'world_readable',
     });
     expect(refusal(room, 'hs2.test')).toEqual(forbidden(`hs2.test is denied by the server ACL of ${ROOM}`));
   });
 
   describe('a room with m.federate false', () => {
     const local = (overrides: Partial<RoomAccessFacts> = {}) =>
-      facts({ create_content: JSON.stringify({ room_version: '10', 'm.federate': false }), ...overrides });
+      facts({ create_content: { room_version: '10', 'm.federate': false }, ...overrides });
 
     it('allows the creator’s server', () => {
       expect(refusal(local(), 'hs1.test')).toBeUndefined();
@@ -104,7 +104,7 @@ describe('assertOriginMayRead', () => {
     });
 
     it('refuses another server, even when the room is world_readable', () => {
-      const room = local({ history_visibility_content: JSON.stringify({ history_visibility: 'world_readable' }) });
+      const room = local({ history_visibility: 'world_readable' });
       expect(refusal(room, 'hs2.test')).toEqual(forbidden(`${ROOM} does not federate (m.federate is false)`));
     });
 
@@ -120,7 +120,7 @@ describe('assertOriginMayRead', () => {
   });
 
   it('lets any joined server read a room whose m.federate is true or absent', () => {
-    expect(refusal(facts({ create_content: JSON.stringify({ 'm.federate': true }) }), 'hs2.test')).toBeUndefined();
-    expect(refusal(facts({ create_content: JSON.stringify({}) }), 'hs2.test')).toBeUndefined();
+    expect(refusal(facts({ create_content: { 'm.federate': true } }), 'hs2.test')).toBeUndefined();
+    expect(refusal(facts({ create_content: {} }), 'hs2.test')).toBeUndefined();
   });
 });
