@@ -24,7 +24,8 @@ export function* generateRoom(options: GenerateOptions, builder = roomBuilderFor
   const servers = serverNames(Math.max(1, options.servers ?? 4));
   const creator = `@alice:${servers[0]}`;
   const joined: string[] = [creator];
-  const powerUsers: Record<string, number> = { [creator]: 100 };
+  // v12 (MSC4289): creators have infinite power and must not be listed in power levels' users.
+  const powerUsers: Record<string, number> = builder.version.roomIdIsCreateEventId ? {} : { [creator]: 100 };
   let userCount = 0;
 
   const setup: Array<() => BuiltEvent> = [

@@ -259,3 +259,15 @@ describe('writeRoom', () => {
     expect(readKeysFile(keysFilePath(out)).room_id).toBe(generate(options).builder.roomId);
   });
 });
+
+describe('power levels and the creator', () => {
+  it.each([
+    ['11', { '@alice:hs1.test': 100 }],
+    ['12', {}],
+  ])('room version %s lists the creator in power levels users only before v12 (MSC4289: creators are not listed)', (roomVersion, users) => {
+    const options = { events: 5, roomVersion, seed: 'generator/creator-power' };
+    const events = [...generateRoom(options, roomBuilderFor(options))];
+    const powerLevels = events.find((event) => event.type === 'm.room.power_levels')!;
+    expect((powerLevels.pdu.content as { users: unknown }).users).toEqual(users);
+  });
+});
