@@ -553,9 +553,9 @@ describe("the origin's key fetched over HTTPS from a loopback key server", () =>
 });
 
 describe('authorization', () => {
-  it('answers 404 M_NOT_FOUND for an unknown room', async () => {
+  it('answers an unknown room exactly like a room the server is not in (403 M_FORBIDDEN), so rooms cannot be probed', async () => {
     const roomId = `!unknown${Date.now()}:hs1.test`;
-    expectError(await ask(roomId, 'hs2.test', { latest_events: ['$x:hs1.test'] }), 404, 'M_NOT_FOUND', `Unknown room ${roomId}`);
+    expectError(await ask(roomId, 'hs2.test', { latest_events: ['$x:hs1.test'] }), 403, 'M_FORBIDDEN', `hs2.test has no joined member in ${roomId}`);
   });
 
   it('answers 403 M_FORBIDDEN to a server with no joined member', async () => {
@@ -614,11 +614,13 @@ describe('authorization', () => {
 
   it("answers only the creator's server in a room created with m.federate false", async () => {
     const r = room('no-federate', '10', { 'm.federate': false });
+    const before = r.events[r.events.length - 1]!;
+    // Bob's join is rejected (only the creator's server may join), so it is walked through but never returned.
     member(r, BOB);
     const one = message(r, 'one');
     const tip = message(r, 'two');
     await store(r.events);
-    expectEvents(await ask(r.roomId, 'hs1.test', { latest_events: [tip.event_id], limit: 2 }), [r.events[r.events.length - 3]!, one], r.events);
+    expectEvents(await ask(r.roomId, 'hs1.test', { latest_events: [tip.event_id], limit: 3 }), [before, one], r.events);
     expectError(await ask(r.roomId, 'hs2.test', { latest_events: [tip.event_id] }), 403, 'M_FORBIDDEN', `${r.roomId} does not federate (m.federate is false)`);
   });
 });

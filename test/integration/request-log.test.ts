@@ -36,6 +36,7 @@ it('logs each request as one JSON line, with no key or signature in any line', a
   const r = new RoomBuilder('10', 'request-log');
   r.create('@alice:hs1.test');
   r.add({ type: 'm.room.member', state_key: '@alice:hs1.test', sender: '@alice:hs1.test', content: { membership: 'join' } });
+  r.add({ type: 'm.room.join_rules', state_key: '', sender: '@alice:hs1.test', content: { join_rule: 'public' } });
   r.add({ type: 'm.room.member', state_key: '@bob:hs2.test', sender: '@bob:hs2.test', content: { membership: 'join' } });
   const latest = r.add({ type: 'm.room.message', sender: '@bob:hs2.test', content: { body: 'hi' } });
   expect((await importLines(graph, r.events)).problems).toEqual([]);
@@ -61,7 +62,7 @@ it('logs each request as one JSON line, with no key or signature in any line', a
       room_id: r.roomId,
       latest_events: 1,
       earliest_events: 1,
-      events: 2,
+      events: 3,
     },
     { level: 'info', message: 'request', method: 'POST', path, status: 401, errcode: 'M_UNAUTHORIZED' },
   ]);

@@ -4,7 +4,7 @@
  */
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
 import { EventStore, type WalkRequest } from '../../src/store/event-store';
-import type { Graph } from '../../src/store/neo4j';
+import { readTx, rows, type Graph } from '../../src/store/neo4j';
 import { importLines, openTestGraph } from '../helpers/graph';
 
 let graph: Graph;
@@ -22,7 +22,7 @@ afterAll(async () => {
 const ALICE = '@alice:hs1.test';
 const BOB = '@bob:hs2.test';
 
-/** A room with create and alice's join, nothing else. */
+/** A room with create and alice's join, nothing else: bob is not in it, so what he sends is rejected. */
 function room(seed: string, version = '10'): RoomBuilder {
   const builder = new RoomBuilder(version, `walk/${seed}`);
   builder.create(ALICE);
@@ -70,7 +70,7 @@ describe('the walk', () => {
     const r = room('fork');
     const a = message(r, 'a');
     const b1 = message(r, 'b1', [a], ALICE);
-    const b2 = message(r, 'b2', [a], BOB);
+    const b2 = message(r, 'b2', [a]);
     const c = message(r, 'c', [b1, b2]);
     const d = message(r, 'd', [c]);
     await store_(r);
@@ -161,12 +161,28 @@ describe('the walk', () => {
     expect(await walk(r, { latest_events: [c.event_id], limit: 3 })).toEqual(['a', 'gap', 'b']);
   });
 
+  it('walks through a rejected event without returning it (bob sends without being in the room)', async () => {
+    const r = room('rejected');
+    const a = message(r, 'a');
+    const rejected = message(r, 'from bob', [a], BOB);
+    const b = message(r, 'b', [rejected]);
+    const c = message(r, 'c', [b]);
+    await store_(r);
+    const marked = await readTx(graph, (tx) =>
+      rows<{ reason: string }>(tx, 'MATCH (e:Rejected {event_id: $id}) RETURN e.rejected_reason AS reason', { id: rejected.event_id }),
+    );
+    expect(marked.map((row) => row.reason)).toEqual([expect.stringContaining(BOB)]);
+    // The rejected event counts towards the limit, then is left out of the answer, as Synapse does: b, bob's, a.
+    expect(await walk(r, { latest_events: [c.event_id], limit: 3 })).toEqual(['a', 'b']);
+    expect(await walk(r, { latest_events: [c.event_id], limit: 4 })).toEqual(['m.room.member', 'a', 'b']);
+  });
+
   it('walks rooms of versions 1 and 11 the same way', async () => {
     for (const version of ['1', '11', '12']) {
       const r = room(`version-${version}`, version);
       const a = message(r, 'a');
       const b1 = message(r, 'b1', [a]);
-      const b2 = message(r, 'b2', [a], BOB);
+      const b2 = message(r, 'b2', [a]);
       const c = message(r, 'c', [b1, b2]);
       await store_(r);
       expect(await walk(r, { latest_events: [c.event_id], limit: 10 })).toEqual(['m.room.create', 'm.room.member', 'a', 'b1', 'b2']);
