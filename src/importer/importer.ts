@@ -137,16 +137,18 @@ export class Importer {
   }
 
   private async settleCurrentState(room: RoomStates): Promise<void> {
-    await this.states.settleCurrentState(room.roomId, async (tx, extremities) => {
+    const settled = await this.states.settleCurrentState(room.roomId, async (tx, extremities) => {
       const events = extremities.flatMap((row) => {
         const pdu = JSON.parse(row.pdu) as Record<string, unknown>;
         const result = readPdu(row.pdu, pdu, room.version);
         return result.ok ? [{ event: stateEventOf(result.event, pdu), state_after: row.state_after }] : [];
       });
       const { state, softFailed } = await room.resolve(StateStore.within(tx), events);
-      this.summary.softFailed += softFailed.length;
-      return { state, states: room.takeWork().states, softFailed };
+      return { state, states: room.unsavedChain(state), softFailed };
     });
+    if (settled === undefined) return;
+    room.stored(settled.states);
+    this.summary.softFailed += settled.softFailed.length;
   }
 
   private async acceptLine(at: string, text: string): Promise<void> {

@@ -133,8 +133,23 @@ export class RoomStates {
       return reason === undefined ? [] : [{ event_id: event.event_id, reason }];
     });
     if (softFailed.length > 0 && softFailed.length < extremities.length) return { state, softFailed };
-    this.keep(state);
+    this.states.set(state.state_id, state);
     return { state, softFailed: [] };
+  }
+
+  /**
+   * The states to write so that `state` is stored: it and the states it rests on that are not stored yet (parents
+   * first). Nothing is marked as stored here, so a transaction that is retried asks again and gets the same list;
+   * the caller calls `stored` once its transaction committed.
+   */
+  unsavedChain(state: RoomState): RoomState[] {
+    const fresh: RoomState[] = [];
+    for (let at: RoomState | undefined = state; at !== undefined && !this.saved.has(at.state_id); at = at.parent) fresh.push(at);
+    return fresh.reverse();
+  }
+
+  stored(states: readonly RoomState[]): void {
+    for (const state of states) this.saved.add(state.state_id);
   }
 
   /** Lets `load` ask again about what it was told is missing (another import may have stored it since). */

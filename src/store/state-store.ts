@@ -170,7 +170,7 @@ export interface StateSummaryRow {
   readonly server_invited: boolean;
 }
 
-/** A room's current state, the new states it rests on, and the extremities soft-failed on the way. */
+/** A room's current state, the new states it rests on, and the extremities soft-failed on the way (all of them, once settled). */
 export interface CurrentState {
   readonly state: RoomState;
   readonly states: readonly RoomState[];
@@ -232,18 +232,21 @@ export class StateStore {
     roomId: string,
     resolve: (tx: ManagedTransaction, extremities: Extremity[]) => Promise<CurrentState>,
   ): Promise<CurrentState | undefined> {
+    // The work may run again if the transaction is retried: it keeps nothing between attempts.
     return writeTx(this.graph, async (tx) => {
+      const softFailed: { event_id: string; reason: string }[] = [];
       for (;;) {
         const extremities = await lockRoomExtremities(tx, roomId);
         if (extremities.length === 0) return undefined;
         const current = await resolve(tx, extremities);
         if (current.softFailed.length > 0) {
           await tx.run(QUERIES['events-mark-soft-failed'], { events: current.softFailed });
+          softFailed.push(...current.softFailed);
           continue;
         }
         await saveEventStates(tx, roomId, current.states, []);
         await saveCurrentState(tx, roomId, current.state.state_id);
-        return current;
+        return { ...current, softFailed };
       }
     });
   }
