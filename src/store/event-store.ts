@@ -62,14 +62,25 @@ export class EventStore {
    * events of earlier batches that were waiting for them), in one transaction; `pending` events get no state yet.
    */
   async importEvents(events: readonly StoredEvent[], work: readonly StateWrite[] = [], pending: readonly string[] = []): Promise<Map<string, ImportOutcome>> {
+    // The states of this batch's own events go in with the events; the others (events of earlier batches or imports
+    // that waited for these) are recorded by saveEventStates.
+    const ids = new Set(events.map((event) => event.event_id));
+    const ownStates = new Map<string, EventStateRow>();
+    for (const { events: stateRows } of work) for (const row of stateRows) if (ids.has(row.event_id)) ownStates.set(row.event_id, row);
     return writeTx(this.graph, async (tx) => {
       const written = await rows<{ event_id: string; outcome: ImportOutcome }>(tx, QUERIES['import-events'], {
-        events: events.map((event) => ({
-          event_id: event.event_id, room_id: event.room_id, type: event.type, state_key: event.state_key,
-          sender: event.sender, pdu: event.pdu, content_hash_ok: event.content_hash_ok,
-          origin_server_ts: int(event.origin_server_ts),
-          depth: int(event.depth),
-        })),
+        events: events.map((event) => {
+          const state = ownStates.get(event.event_id);
+          return {
+            event_id: event.event_id, room_id: event.room_id, type: event.type, state_key: event.state_key,
+            sender: event.sender, pdu: event.pdu, content_hash_ok: event.content_hash_ok,
+            origin_server_ts: int(event.origin_server_ts),
+            depth: int(event.depth),
+            state_before: state?.state_before ?? null,
+            state_after: state?.state_after ?? null,
+            rejected_reason: state?.rejected_reason ?? null,
+          };
+        }),
       });
       const outcomes = new Map(written.map((row) => [row.event_id, row.outcome]));
       const stored = events.filter((event) => outcomes.get(event.event_id) === 'stored');
@@ -78,7 +89,9 @@ export class EventStore {
           events: stored.map(({ event_id, room_id, prev_events, auth_events }) => ({ event_id, room_id, prev_events, auth_events })),
         });
       }
-      for (const { room_id, states, events: rows } of work) await saveEventStates(tx, room_id, states, rows);
+      for (const { room_id, states, events: stateRows } of work) {
+        await saveEventStates(tx, room_id, states, stateRows.filter((row) => !ownStates.has(row.event_id)));
+      }
       await markPending(tx, pending);
       return outcomes;
     });
