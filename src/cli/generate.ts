@@ -1,6 +1,8 @@
 /**
  * npm run generate -- --events N --room-version V --seed S --out FILE [--servers K] [--history-visibility H]
- * Writes a real signed room as JSON lines to FILE and its servers' keys to FILE.keys.json.
+ *   [--conflicts]
+ * Writes a real signed room as JSON lines to FILE and its servers' keys to FILE.keys.json. --conflicts weaves
+ * forks whose branches change the same state into the room (src/generator/conflict-scenarios.ts).
  */
 import { parseArgs } from 'node:util';
 import type { GenerateOptions } from '../generator/generate-room';
@@ -16,6 +18,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       servers: { type: 'string', default: '4' },
       'history-visibility': { type: 'string', default: 'shared' },
+      conflicts: { type: 'boolean', default: false },
     },
   });
   const events = Number(values.events);
@@ -23,6 +26,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(events) || events < 1) fail(`--events must be a positive integer, not "${values.events}"`);
   if (!Number.isInteger(servers) || servers < 1) fail(`--servers must be a positive integer, not "${values.servers}"`);
   if (getRoomVersion(values['room-version']!) === undefined) fail(`--room-version ${values['room-version']} is not a room version 1-12`);
+  if (values.conflicts && servers < 2) fail(`--conflicts needs --servers 2 or more, not ${servers}`);
   if (!values.out) fail('--out FILE is required');
   const options: GenerateOptions = {
     events,
@@ -30,6 +34,7 @@ async function main(): Promise<void> {
     seed: values.seed!,
     servers,
     historyVisibility: values['history-visibility']!,
+    conflicts: values.conflicts!,
   };
   const path = await writeRoom(options, values.out!);
   process.stderr.write(`Wrote ${events} events to ${values.out} and the servers' keys to ${path}\n`);

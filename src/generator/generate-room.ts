@@ -1,8 +1,10 @@
 /**
  * A random but reproducible room: a creator, members from several servers joining over time, power levels, join
  * rules, history visibility, a name now and then, and messages, with forks (events sent from the same forward
- * extremities by different servers) that later events merge.
+ * extremities by different servers) that later events merge. With `conflicts`, the room also has forks whose
+ * branches change the same state (conflict-scenarios.ts), one every CONFLICT_INTERVAL events.
  */
+import { CONFLICT_SCENARIOS, SCENARIO_NAMES, type ConflictOutcome } from './conflict-scenarios';
 import { RoomBuilder, type BuiltEvent } from './room-builder';
 import { SeededRandom } from './random';
 
@@ -12,18 +14,31 @@ export interface GenerateOptions {
   readonly seed: string;
   readonly servers?: number;
   readonly historyVisibility?: string;
+  /** Weave the conflict scenarios into the room, in turn; needs two servers or more. */
+  readonly conflicts?: boolean;
 }
+
+/** Random events between two conflict scenarios: often enough that 2,000 events hold every scenario a few times. */
+export const CONFLICT_INTERVAL = 100;
 
 export function serverNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `hs${i + 1}.test`);
 }
 
-/** Yields the room's events in the order they were created; the builder holds the keys and the room ID. */
-export function* generateRoom(options: GenerateOptions, builder = roomBuilderFor(options)): Generator<BuiltEvent> {
+/**
+ * Yields the room's events in the order they were created; the builder holds the keys and the room ID.
+ * `onConflict` hears of each conflict scenario once all its events are yielded, with the state its merge must have.
+ */
+export function* generateRoom(
+  options: GenerateOptions,
+  builder = roomBuilderFor(options),
+  onConflict: (outcome: ConflictOutcome) => void = () => {},
+): Generator<BuiltEvent> {
   const random = new SeededRandom(`${options.seed}/plan`);
   const servers = serverNames(Math.max(1, options.servers ?? 4));
+  if (options.conflicts && servers.length < 2) throw new Error('conflicts need at least two servers');
   const creator = `@alice:${servers[0]}`;
-  const joined: string[] = [creator];
+  let joined: string[] = [creator];
   // v12 (MSC4289): creators have infinite power and must not be listed in power levels' users.
   const powerUsers: Record<string, number> = builder.version.roomIdIsCreateEventId ? {} : { [creator]: 100 };
   let userCount = 0;
@@ -48,7 +63,26 @@ export function* generateRoom(options: GenerateOptions, builder = roomBuilderFor
     produced += 1;
   }
 
+  let nextConflictAt = CONFLICT_INTERVAL;
+  let round = 0;
   while (produced < options.events) {
+    if (options.conflicts && produced >= nextConflictAt) {
+      // The scenario builds all of its events at once; a room that ends inside it is cut after `events`.
+      const first = builder.events.length;
+      const scenario = CONFLICT_SCENARIOS[SCENARIO_NAMES[round % SCENARIO_NAMES.length]!];
+      const outcome = scenario({ builder, creator, servers, members: joined, round });
+      for (const event of builder.events.slice(first)) {
+        if (produced >= options.events) return;
+        yield event;
+        produced += 1;
+      }
+      onConflict(outcome);
+      // Users the scenario banned, kicked or brought in: who may send from now on is who is joined at the merge.
+      joined = [...new Set([...joined, ...outcome.users])].filter((user) => isJoined(builder, user));
+      round += 1;
+      nextConflictAt = produced + CONFLICT_INTERVAL;
+      continue;
+    }
     const roll = random.next();
     if (roll < 0.08 && produced + 3 <= options.events) {
       // A fork: two or three servers send from the same extremities at once; each branch runs on for a while,
@@ -85,6 +119,11 @@ export function* generateRoom(options: GenerateOptions, builder = roomBuilderFor
 
 export function roomBuilderFor(options: GenerateOptions): RoomBuilder {
   return new RoomBuilder(options.roomVersion, options.seed);
+}
+
+function isJoined(builder: RoomBuilder, user: string): boolean {
+  const content = builder.currentState('m.room.member', user)?.pdu.content as { membership?: unknown } | undefined;
+  return content?.membership === 'join';
 }
 
 function powerLevels(users: Record<string, number>): Record<string, unknown> {

@@ -23,6 +23,9 @@ export interface BuiltEvent {
   readonly reference: unknown;
 }
 
+/** The state event at (type, state_key), or undefined when the state has none. */
+export type StateLookup = (type: string, stateKey: string) => BuiltEvent | undefined;
+
 export interface EventSpec {
   readonly type: string;
   readonly sender: string;
@@ -30,6 +33,11 @@ export interface EventSpec {
   readonly state_key?: string;
   /** The events this one follows; the room's forward extremities when absent. */
   readonly prev?: readonly BuiltEvent[];
+  /**
+   * The state its auth events are selected from; the builder's current state when absent. An event on one branch
+   * of a fork must cite its own branch's state, never an event that only another branch holds.
+   */
+  readonly authState?: StateLookup;
 }
 
 /** A server's signing key, derived from the room's seed so the same seed gives the same keys. */
@@ -80,6 +88,23 @@ export class RoomBuilder {
     return this.state.get(`${type}\u0000${stateKey}`);
   }
 
+  /** The current state as it is now, unchanged by events added later: the state a fork's branches start from. */
+  stateSnapshot(): StateLookup {
+    const snapshot = new Map(this.state);
+    return (type, stateKey) => snapshot.get(`${type}\u0000${stateKey}`);
+  }
+
+  /**
+   * Makes these events the current state at their keys. After a fork, the order the branches were built in does
+   * not say which branch's events are current; state resolution does, and the caller tells the builder its result.
+   */
+  adoptState(events: readonly BuiltEvent[]): void {
+    for (const event of events) {
+      if (event.state_key === undefined) throw new Error(`${event.event_id} is not a state event`);
+      this.state.set(`${event.type}\u0000${event.state_key}`, event);
+    }
+  }
+
   /** The m.room.create event; the room ID comes from it (v12) or is made up on the creator's server. */
   create(creator: string, extraContent: Record<string, unknown> = {}): BuiltEvent {
     const server = serverNameOf(creator)!;
@@ -128,7 +153,10 @@ export class RoomBuilder {
     return built;
   }
 
-  /** The auth events the spec's auth rules select: create, power levels, the sender's membership, and more for joins. */
+  /**
+   * The auth events the spec's auth rules select from the event's auth state: create, power levels, the sender's
+   * membership, and more for joins.
+   */
   private authEvents(spec: EventSpec): BuiltEvent[] {
     if (spec.type === 'm.room.create') return [];
     const wanted: [string, string][] = [['m.room.power_levels', ''], ['m.room.member', spec.sender]];
@@ -138,7 +166,8 @@ export class RoomBuilder {
       if (spec.state_key !== spec.sender) wanted.push(['m.room.member', spec.state_key]);
       if (spec.content.membership === 'join' || spec.content.membership === 'invite') wanted.push(['m.room.join_rules', '']);
     }
-    const found = wanted.map(([type, key]) => this.currentState(type, key)).filter((e): e is BuiltEvent => e !== undefined);
+    const state: StateLookup = spec.authState ?? ((type, key) => this.currentState(type, key));
+    const found = wanted.map(([type, key]) => state(type, key)).filter((e): e is BuiltEvent => e !== undefined);
     return [...new Set(found)];
   }
 
