@@ -4,6 +4,7 @@
  * lookups that read one small node per event.
  */
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
+import { SCENARIO_NAMES, type ConflictOutcome } from '../../src/generator/conflict-scenarios';
 import { SeededRandom } from '../../src/generator/random';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
 import { loadCypher } from '../../src/store/cypher-files';
@@ -139,6 +140,24 @@ describe.each(['1', '2', '10', '11', '12'])('room version %s: the state at every
         expect({ name, states }).toEqual({ name, states: reference });
         expect({ name, current }).toEqual({ name, current: referenceCurrent });
       }
+    }
+  });
+});
+
+describe.each(['1', '10', '12'])('room version %s with conflicts (generate --conflicts)', (roomVersion) => {
+  it('imported shuffled, each merge has the state the spec resolution gives, and nothing is rejected', async () => {
+    const options: GenerateOptions = { events: 700, roomVersion, seed: `room-state/conflicts/v${roomVersion}`, conflicts: true };
+    const builder = roomBuilderFor(options);
+    const outcomes: ConflictOutcome[] = [];
+    const events = [...generateRoom(options, builder, (outcome) => outcomes.push(outcome))];
+    expect(outcomes.map((outcome) => outcome.scenario)).toEqual([...SCENARIO_NAMES]);
+    await deleteRoom(builder.roomId);
+    const { problems, summary } = await importLines(graph, shuffled(events.map((event) => JSON.stringify(event.pdu)), `c${roomVersion}`), 'conflicts', 50);
+    expect([problems, summary.rejected, summary.softFailed, summary.statePending]).toEqual([[], 0, 0, 0]);
+    for (const outcome of outcomes) {
+      const state = await stateBefore(outcome.merge.event_id);
+      const got = outcome.expected.map(({ type, state_key }) => ({ type, state_key, event_id: state[`${type}|${state_key}`] }));
+      expect({ scenario: outcome.scenario, state: got }).toEqual({ scenario: outcome.scenario, state: outcome.expected });
     }
   });
 });
