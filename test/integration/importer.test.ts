@@ -8,11 +8,11 @@ import { serverNameOf } from '../../src/core/identifiers';
 import { redactEvent } from '../../src/core/redaction';
 import { getRoomVersion } from '../../src/core/room-versions';
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
-import { SeededRandom } from '../../src/generator/random';
 import { RoomBuilder, type BuiltEvent, type Pdu } from '../../src/generator/room-builder';
 import { Importer, type ImportSummary } from '../../src/importer/importer';
 import { EventStore } from '../../src/store/event-store';
-import { plain, type Graph } from '../../src/store/neo4j';
+import type { Graph } from '../../src/store/neo4j';
+import { currentStateEntries, deleteRoomGraph, queryGraph, shuffled } from '../helpers/room-graph';
 import { importLines, openTestGraph } from '../helpers/graph';
 
 let graph: Graph;
@@ -30,9 +30,8 @@ const BOB = '@bob:hs2.test';
 
 // --- reading the graph back -----------------------------------------------------------------------------------
 
-async function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  const { records } = await graph.driver.executeQuery(cypher, params, { database: graph.database });
-  return records.map((record) => plain(record.toObject()) as T);
+function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  return queryGraph<T>(graph, cypher, params);
 }
 
 interface Counts {
@@ -97,17 +96,7 @@ interface DumpedState {
  * (type, state_key), with each entry's event: its sender, content, and for members the membership and server.
  */
 async function currentState(roomId: string): Promise<DumpedState[]> {
-  const found = await query<{ type: string; state_key: string; event_id: string; pdu: string }>(
-    `MATCH (:Room {room_id: $room_id})-[:CURRENT_STATE]->(top:State)
-     MATCH path = (top)-[:DELTA_OF*0..100]->(layer:State)
-     WITH layer, length(path) AS hops
-     UNWIND range(0, size(layer.types) - 1) AS i
-     WITH layer.types[i] AS type, layer.state_keys[i] AS state_key, layer.event_ids[i] AS event_id, hops ORDER BY hops
-     WITH type, state_key, head(collect(event_id)) AS event_id WHERE event_id <> ''
-     MATCH (event:Event {event_id: event_id})
-     RETURN type, state_key, event_id, event.pdu AS pdu`,
-    { room_id: roomId },
-  );
+  const found = await currentStateEntries(graph, roomId);
   return found
     .map(({ type, state_key, event_id, pdu }) => {
       const parsed = JSON.parse(pdu) as { sender: string; content: Record<string, unknown> };
@@ -123,9 +112,7 @@ async function currentState(roomId: string): Promise<DumpedState[]> {
 
 /** Removes a room this file imported, so the same events can be imported again in another order. */
 async function deleteRoom(roomId: string): Promise<void> {
-  await query('MATCH (e:Event {room_id: $room_id}) DETACH DELETE e', { room_id: roomId });
-  await query('MATCH (s:State {room_id: $room_id}) DETACH DELETE s', { room_id: roomId });
-  await query('MATCH (r:Room {room_id: $room_id}) DETACH DELETE r', { room_id: roomId });
+  await deleteRoomGraph(graph, roomId);
   expect(await counts(roomId)).toEqual({
     rooms: 0, room_version: null, events: 0, placeholders: 0, prev_edges: 0, auth_edges: 0, in_room: 0,
   });
@@ -206,16 +193,6 @@ function generated(options: GenerateOptions): { builder: RoomBuilder; events: Bu
   const builder = roomBuilderFor(options);
   const events = [...generateRoom(options, builder)];
   return { builder, events, lines: events.map((event) => JSON.stringify(event.pdu)) };
-}
-
-function shuffled<T>(items: readonly T[], seed: string): T[] {
-  const random = new SeededRandom(seed);
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = random.int(0, i);
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
 }
 
 /** A room with create, alice's join, public join rules (so that others may join) and bob's join. */

@@ -5,12 +5,12 @@
  */
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
 import { SCENARIO_NAMES, type ConflictOutcome } from '../../src/generator/conflict-scenarios';
-import { SeededRandom } from '../../src/generator/random';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
 import { loadCypher } from '../../src/store/cypher-files';
 import { EventStore } from '../../src/store/event-store';
-import { plain, type Graph } from '../../src/store/neo4j';
+import type { Graph } from '../../src/store/neo4j';
 import { StateStore } from '../../src/store/state-store';
+import { currentStateMap, deleteRoomGraph, queryGraph, shuffled } from '../helpers/room-graph';
 import { importLines, openTestGraph } from '../helpers/graph';
 
 const QUERIES = loadCypher(['queries/state-at-event', 'queries/rejected-events']);
@@ -28,9 +28,8 @@ afterAll(async () => {
   await graph.driver.close();
 });
 
-async function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  const { records } = await graph.driver.executeQuery(cypher, params, { database: graph.database });
-  return records.map((record) => plain(record.toObject()) as T);
+function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  return queryGraph<T>(graph, cypher, params);
 }
 
 /** The state before an event as `type|state_key -> event_id`, from the analysts' query. */
@@ -58,39 +57,12 @@ async function statesOf(roomId: string): Promise<Record<string, { before: string
   return Object.fromEntries(events.map(({ event_id, before, rejected, after }) => [event_id, { before: [...before].sort(), rejected, after }]));
 }
 
-async function currentState(roomId: string): Promise<Record<string, string>> {
-  const [summary] = await query<{ state_id: string }>(
-    'MATCH (:Room {room_id: $room_id})-[:CURRENT_STATE]->(s:State) RETURN s.state_id AS state_id', { room_id: roomId },
-  );
-  if (summary === undefined) return {};
-  // The current state's entries, read like state-at-event.cypher but from the state itself.
-  const entries = await query<{ type: string; state_key: string; event_id: string }>(
-    `MATCH (top:State {state_id: $state_id})
-     MATCH path = (top)-[:DELTA_OF*0..100]->(layer:State)
-     WITH layer, length(path) AS hops
-     UNWIND range(0, size(layer.types) - 1) AS i
-     WITH layer.types[i] AS type, layer.state_keys[i] AS state_key, layer.event_ids[i] AS event_id, hops ORDER BY hops
-     WITH type, state_key, head(collect(event_id)) AS event_id WHERE event_id <> ''
-     RETURN type, state_key, event_id`,
-    { state_id: summary.state_id },
-  );
-  return Object.fromEntries(entries.map((e) => [`${e.type}|${e.state_key}`, e.event_id]));
+function currentState(roomId: string): Promise<Record<string, string>> {
+  return currentStateMap(graph, roomId);
 }
 
-async function deleteRoom(roomId: string): Promise<void> {
-  await query('MATCH (e:Event {room_id: $room_id}) DETACH DELETE e', { room_id: roomId });
-  await query('MATCH (s:State {room_id: $room_id}) DETACH DELETE s', { room_id: roomId });
-  await query('MATCH (r:Room {room_id: $room_id}) DETACH DELETE r', { room_id: roomId });
-}
-
-function shuffled<T>(items: readonly T[], seed: string): T[] {
-  const random = new SeededRandom(seed);
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = random.int(0, i);
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
+function deleteRoom(roomId: string): Promise<void> {
+  return deleteRoomGraph(graph, roomId);
 }
 
 function generated(options: GenerateOptions): { builder: RoomBuilder; events: BuiltEvent[] } {

@@ -4,10 +4,10 @@
  * versions 10 (state resolution v2) and 12 (v2.1), and in any import order.
  */
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
-import { SeededRandom } from '../../src/generator/random';
 import { loadCypher } from '../../src/store/cypher-files';
 import { EventStore } from '../../src/store/event-store';
-import { plain, type Graph } from '../../src/store/neo4j';
+import type { Graph } from '../../src/store/neo4j';
+import { currentStateMap, deleteRoomGraph, queryGraph, shuffled } from '../helpers/room-graph';
 import { importLines, openTestGraph } from '../helpers/graph';
 
 const QUERIES = loadCypher(['queries/state-at-event', 'queries/rejected-events']);
@@ -25,9 +25,8 @@ afterAll(async () => {
   await graph.driver.close();
 });
 
-async function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
-  const { records } = await graph.driver.executeQuery(cypher, params, { database: graph.database });
-  return records.map((record) => plain(record.toObject()) as T);
+function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
+  return queryGraph<T>(graph, cypher, params);
 }
 
 /** The state before an event, `type|state_key -> event_id`. */
@@ -37,34 +36,12 @@ async function stateBefore(eventId: string): Promise<Record<string, string>> {
 }
 
 /** The room's current state, `type|state_key -> event_id`. */
-async function currentState(roomId: string): Promise<Record<string, string>> {
-  const rows = await query<{ type: string; state_key: string; event_id: string }>(
-    `MATCH (:Room {room_id: $room_id})-[:CURRENT_STATE]->(top:State)
-     MATCH path = (top)-[:DELTA_OF*0..100]->(layer:State)
-     WITH layer, length(path) AS hops
-     UNWIND range(0, size(layer.types) - 1) AS i
-     WITH layer.types[i] AS type, layer.state_keys[i] AS state_key, layer.event_ids[i] AS event_id, hops ORDER BY hops
-     WITH type, state_key, head(collect(event_id)) AS event_id WHERE event_id <> ''
-     RETURN type, state_key, event_id`,
-    { room_id: roomId },
-  );
-  return Object.fromEntries(rows.map((row) => [`${row.type}|${row.state_key}`, row.event_id]));
+function currentState(roomId: string): Promise<Record<string, string>> {
+  return currentStateMap(graph, roomId);
 }
 
-async function deleteRoom(roomId: string): Promise<void> {
-  await query('MATCH (e:Event {room_id: $room_id}) DETACH DELETE e', { room_id: roomId });
-  await query('MATCH (s:State {room_id: $room_id}) DETACH DELETE s', { room_id: roomId });
-  await query('MATCH (r:Room {room_id: $room_id}) DETACH DELETE r', { room_id: roomId });
-}
-
-function shuffled<T>(items: readonly T[], seed: string): T[] {
-  const random = new SeededRandom(seed);
-  const copy = [...items];
-  for (let i = copy.length - 1; i > 0; i--) {
-    const j = random.int(0, i);
-    [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-  }
-  return copy;
+function deleteRoom(roomId: string): Promise<void> {
+  return deleteRoomGraph(graph, roomId);
 }
 
 /** Imports the room's events in order, reversed and shuffled; runs `check` after each (on a fresh graph). */
