@@ -124,8 +124,8 @@ export class Importer {
       const page = await this.states.pendingPage(room.roomId, after, this.batchSize);
       if (page.length === 0) return;
       for (const row of page) {
-        const result = readPdu(row.pdu, JSON.parse(row.pdu) as Record<string, unknown>, room.version);
-        if (result.ok) room.add(stateEventOf(result.event, JSON.parse(row.pdu) as Record<string, unknown>));
+        const event = storedStateEvent(row.pdu, room.version);
+        if (event !== undefined) room.add(event);
       }
       await room.load(this.states.loader);
       const work = room.compute();
@@ -139,9 +139,8 @@ export class Importer {
   private async settleCurrentState(room: RoomStates): Promise<void> {
     const settled = await this.states.settleCurrentState(room.roomId, async (tx, extremities) => {
       const events = extremities.flatMap((row) => {
-        const pdu = JSON.parse(row.pdu) as Record<string, unknown>;
-        const result = readPdu(row.pdu, pdu, room.version);
-        return result.ok ? [{ event: stateEventOf(result.event, pdu), state_after: row.state_after }] : [];
+        const event = storedStateEvent(row.pdu, room.version);
+        return event === undefined ? [] : [{ event, state_after: row.state_after }];
       });
       const { state, softFailed } = await room.resolve(StateStore.within(tx), events);
       return { state, states: room.unsavedChain(state), softFailed };
@@ -203,9 +202,8 @@ export class Importer {
       // The room's stored state events, which the authorization rules and state resolution of new events read.
       const room = this.roomStatesOf(roomId, version);
       for (const row of await this.states.roomStateEvents(roomId)) {
-        const pdu = JSON.parse(row.pdu) as Record<string, unknown>;
-        const result = readPdu(row.pdu, pdu, version);
-        if (result.ok) room.remember(stateEventOf(result.event, pdu), row.rejected_reason);
+        const event = storedStateEvent(row.pdu, version);
+        if (event !== undefined) room.remember(event, row.rejected_reason);
       }
     }
   }
@@ -306,4 +304,11 @@ export class Importer {
   private totals(): ImportSummary {
     return { ...this.summary, rooms: this.touchedRooms.size, seconds: (this.now() - this.started) / 1000 };
   }
+}
+
+/** A stored event (its PDU as stored, parsed once) as the authorization rules and state resolution read it. */
+function storedStateEvent(text: string, version: RoomVersion): StateEvent | undefined {
+  const pdu = JSON.parse(text) as Record<string, unknown>;
+  const result = readPdu(text, pdu, version);
+  return result.ok ? stateEventOf(result.event, pdu) : undefined;
 }
