@@ -1,10 +1,13 @@
 /**
  * Reading and clearing a room's state in the test Neo4j, the same way in every integration test: raw queries,
- * the state entries of a state (walking its DELTA_OF chain like cypher/queries/state-at-event.cypher), a room's
- * current state, and a seeded shuffle of import lines.
+ * the state before an event (the analysts' state-at-event query), a room's current state (walking its DELTA_OF
+ * chain like that query), and a seeded shuffle of import lines.
  */
 import { SeededRandom } from '../../src/generator/random';
+import { loadCypher } from '../../src/store/cypher-files';
 import { plain, type Graph } from '../../src/store/neo4j';
+
+const QUERIES = loadCypher(['queries/state-at-event']);
 
 export async function queryGraph<T>(graph: Graph, cypher: string, params: Record<string, unknown> = {}): Promise<T[]> {
   const { records } = await graph.driver.executeQuery(cypher, params, { database: graph.database });
@@ -39,6 +42,12 @@ export function currentStateEntries(graph: Graph, roomId: string): Promise<State
 export async function currentStateMap(graph: Graph, roomId: string): Promise<Record<string, string>> {
   const entries = await currentStateEntries(graph, roomId);
   return Object.fromEntries(entries.map((e) => [`${e.type}|${e.state_key}`, e.event_id]));
+}
+
+/** The state before an event as `type|state_key -> event_id`, from the analysts' query. */
+export async function stateBeforeMap(graph: Graph, eventId: string): Promise<Record<string, string>> {
+  const found = await queryGraph<{ type: string; state_key: string; event_id: string }>(graph, QUERIES['queries/state-at-event'], { event_id: eventId });
+  return Object.fromEntries(found.map((row) => [`${row.type}|${row.state_key}`, row.event_id]));
 }
 
 /** Deletes a room's events, states and Room node. */

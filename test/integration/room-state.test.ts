@@ -10,10 +10,10 @@ import { loadCypher } from '../../src/store/cypher-files';
 import { EventStore } from '../../src/store/event-store';
 import type { Graph } from '../../src/store/neo4j';
 import { StateStore } from '../../src/store/state-store';
-import { currentStateMap, deleteRoomGraph, queryGraph, shuffled } from '../helpers/room-graph';
+import { currentStateMap, deleteRoomGraph, queryGraph, shuffled, stateBeforeMap } from '../helpers/room-graph';
 import { importLines, openTestGraph } from '../helpers/graph';
 
-const QUERIES = loadCypher(['queries/state-at-event', 'queries/rejected-events']);
+const QUERIES = loadCypher(['queries/rejected-events']);
 const ALICE = '@alice:hs1.test';
 const BOB = '@bob:hs2.test';
 const CAROL = '@carol:hs3.test';
@@ -32,10 +32,9 @@ function query<T>(cypher: string, params: Record<string, unknown> = {}): Promise
   return queryGraph<T>(graph, cypher, params);
 }
 
-/** The state before an event as `type|state_key -> event_id`, from the analysts' query. */
-async function stateBefore(eventId: string): Promise<Record<string, string>> {
-  const found = await query<{ type: string; state_key: string; event_id: string }>(QUERIES['queries/state-at-event'], { event_id: eventId });
-  return Object.fromEntries(found.map((row) => [`${row.type}|${row.state_key}`, row.event_id]));
+/** The state before an event as `type|state_key -> event_id`. */
+function stateBefore(eventId: string): Promise<Record<string, string>> {
+  return stateBeforeMap(graph, eventId);
 }
 
 /** Per event: its state before (entries `type|state_key=event_id`, sorted), whether rejected, its state after's ID. */
