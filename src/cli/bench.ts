@@ -30,8 +30,9 @@ import { describe as describeImport, importSources } from '../importer/import-fi
 
 const BENCH_DIR = join(PROJECT_ROOT, '.data', 'bench');
 
-async function main(): Promise<void> {
+export async function runBench(args: readonly string[]): Promise<void> {
   const { positionals, values } = parseArgs({
+    args: [...args],
     allowPositionals: true,
     options: {
       small: { type: 'string', default: '1000' },
@@ -164,7 +165,7 @@ async function benchImport(store: EventStore, events: number, roomVersion: strin
 }
 
 if (require.main === module) {
-  main().catch((error: Error) => {
+  runBench(process.argv.slice(2)).catch((error: Error) => {
     process.stderr.write(`bench failed: ${error.message}\n`);
     process.exit(1);
   });
