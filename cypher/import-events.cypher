@@ -4,8 +4,10 @@
 // in the same batch gets its state_before and state_after here too (and the label Rejected with its reason), as
 // event-states-save.cypher would give them, saving a second pass over the batch's events.
 // Returns: event_id, outcome ('stored' | 'unchanged' | 'conflict': already stored with another PDU) per row.
+// A stored event gets one label for its kind (Create, Membership, PowerLevels, StateEvent or Message), which
+// Neo4j Browser colours and analysts match on.
 // Parameters: $events, a list of maps {event_id, room_id, type, state_key, sender, origin_server_ts, depth, pdu,
-//   content_hash_ok, state_before, state_after, rejected_reason (the three null when not computed yet)}, one per
+//   content_hash_ok, kind, state_before, state_after, rejected_reason (the three null when not computed yet)}, one per
 //   event ID.
 UNWIND $events AS row
 MERGE (event:Event {event_id: row.event_id})
@@ -17,7 +19,7 @@ WITH event, row, event.pdu AS before
 FOREACH (_ IN CASE WHEN before IS NULL THEN [1] ELSE [] END |
   SET event.room_id = row.room_id, event.type = row.type, event.state_key = row.state_key,
       event.sender = row.sender, event.origin_server_ts = row.origin_server_ts, event.depth = row.depth,
-      event.pdu = row.pdu, event.content_hash_ok = row.content_hash_ok
+      event.pdu = row.pdu, event.content_hash_ok = row.content_hash_ok, event:$(row.kind)
   REMOVE event:Placeholder)
 WITH event, row, before, row.state_after IS NOT NULL AND event.state_after IS NULL AS fresh_state
 FOREACH (_ IN CASE WHEN fresh_state THEN [1] ELSE [] END |

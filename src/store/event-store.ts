@@ -4,6 +4,7 @@
  */
 import type { MissingEventsRequest } from '../core/missing-events-request';
 import type { StoredEvent } from '../core/pdu';
+import { eventKind } from '../core/event-kind';
 import type { RoomState } from '../core/room-state';
 import type { EventVisibility } from '../core/visibility';
 import { markPending, saveEventStates, type EventStateRow } from './state-store';
@@ -74,6 +75,7 @@ export class EventStore {
           return {
             event_id: event.event_id, room_id: event.room_id, type: event.type, state_key: event.state_key,
             sender: event.sender, pdu: event.pdu, content_hash_ok: event.content_hash_ok,
+            kind: eventKind(event.type, event.state_key),
             origin_server_ts: int(event.origin_server_ts),
             depth: int(event.depth),
             state_before: state?.state_before ?? null,

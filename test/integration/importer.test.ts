@@ -124,11 +124,17 @@ function referencedIds(pdu: Pdu, field: 'prev_events' | 'auth_events'): string[]
   return (pdu[field] as unknown[]).map((entry) => (Array.isArray(entry) ? (entry[0] as string) : (entry as string)));
 }
 
+/** The one kind label every stored event carries, written out here from the README's list. */
+function kindLabel(pdu: Pdu): string {
+  if (typeof pdu.state_key !== 'string') return 'Message';
+  return ({ 'm.room.create': 'Create', 'm.room.member': 'Membership', 'm.room.power_levels': 'PowerLevels' } as Record<string, string>)[pdu.type as string] ?? 'StateEvent';
+}
+
 function expectedDump(events: readonly BuiltEvent[]): DumpedEvent[] {
   return events
     .map((event) => ({
       event_id: event.event_id,
-      labels: ['Event'],
+      labels: ['Event', kindLabel(event.pdu)].sort(),
       prev: referencedIds(event.pdu, 'prev_events').sort(),
       auth: referencedIds(event.pdu, 'auth_events').sort(),
       pdu: JSON.stringify(event.pdu),
@@ -364,8 +370,8 @@ describe('placeholders', () => {
        RETURN labels(p) AS labels, properties(p) AS properties, [(e)-[:PREV_EVENT]->(p) | e.event_id] AS into`,
       { event_id: m2.event_id },
     );
-    expect(filled).toEqual({
-      labels: ['Event'],
+    expect({ ...filled!, labels: [...filled!.labels].sort() }).toEqual({
+      labels: ['Event', 'Message'],
       properties: {
         event_id: m2.event_id,
         room_id: r.roomId,
