@@ -10,7 +10,6 @@ import { createLogger, type Logger } from './logger';
 import { connectGraph } from './store/connect';
 import { applySchema, type Graph } from './store/neo4j';
 import { EventStore } from './store/event-store';
-import { RoomStore } from './store/room-store';
 import { Neo4jServerKeyStore } from './store/server-key-store';
 import { loadOrCreateSigningKey } from './federation/local-signing-key';
 import { createHttpsFetchJson, resolveSrv } from './federation/https-client';
@@ -54,7 +53,6 @@ async function main(): Promise<void> {
   const app = createApp({
     missingEvents: {
       events,
-      rooms: new RoomStore(graph),
       limits: {
         maxLimit: config.missingEventsMaxLimit,
         maxLatestEvents: config.maxLatestEvents,

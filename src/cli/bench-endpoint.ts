@@ -24,7 +24,6 @@ import { createLogger } from '../logger';
 import { registerRoomKeys } from '../service/demo-room';
 import { EventStore } from '../store/event-store';
 import type { Graph } from '../store/neo4j';
-import { RoomStore } from '../store/room-store';
 import { Neo4jServerKeyStore } from '../store/server-key-store';
 import { KeyFetcher } from '../federation/key-fetcher';
 import { ServerDiscovery } from '../federation/server-discovery';
@@ -60,7 +59,7 @@ export async function benchEndpoint(graph: Graph, options: EndpointBenchOptions)
     { trustedKeyServers: [], timeoutMs: 5_000 },
   );
   const app = createApp({
-    missingEvents: { events, rooms: new RoomStore(graph), limits: { maxLimit: 20, maxLatestEvents: 256, maxEarliestEvents: 4096 } },
+    missingEvents: { events, limits: { maxLimit: 20, maxLatestEvents: 256, maxEarliestEvents: 4096 } },
     server: { serverName: SERVER_NAME, signingKey: generateSigningKey('bench') },
     authenticate: xMatrixAuth({ serverName: SERVER_NAME, keyFetcher, now, logger }),
     logger,

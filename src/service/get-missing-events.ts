@@ -10,11 +10,9 @@ import { assertOriginMayRead, notInRoom } from '../core/room-access';
 import { getRoomVersion } from '../core/room-versions';
 import { isVisibleToServer } from '../core/visibility';
 import type { EventStore } from '../store/event-store';
-import type { RoomStore } from '../store/room-store';
 
 export interface MissingEventsDeps {
-  readonly events: Pick<EventStore, 'walkFor'>;
-  readonly rooms: Pick<RoomStore, 'access'>;
+  readonly events: Pick<EventStore, 'missingEvents'>;
   readonly limits: MissingEventsLimits;
 }
 
@@ -24,11 +22,12 @@ export interface MissingEventsDeps {
  */
 export async function getMissingEvents(deps: MissingEventsDeps, origin: string, roomId: string, body: unknown): Promise<string[]> {
   const request = parseMissingEventsRequest(roomId, body, deps.limits);
-  const room = await deps.rooms.access(request.room_id, origin);
+  // One round trip reads the room-access facts and walks; the walk's events are sent only once they allow it.
+  const answer = await deps.events.missingEvents(request, origin);
   // An unknown room answers exactly as a room the origin is not in, as Synapse does: no probing for room IDs.
-  if (room === undefined) throw notInRoom(origin, request.room_id);
+  if (answer === undefined) throw notInRoom(origin, request.room_id);
+  const { room, events } = answer;
   assertOriginMayRead(room, origin);
   const version = getRoomVersion(room.room_version)!;
-  const events = await deps.events.walkFor(request, origin);
   return events.map((event) => (isVisibleToServer(event) ? event.pdu : JSON.stringify(redactEvent(JSON.parse(event.pdu), version))));
 }

@@ -7,9 +7,11 @@ import type { StoredEvent } from '../core/pdu';
 import { eventKind } from '../core/event-kind';
 import type { RoomState } from '../core/room-state';
 import type { EventVisibility } from '../core/visibility';
+import type { RoomAccessFacts } from '../core/room-access';
+import { isObject } from '../core/json';
 import { markPending, saveEventStates, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
-import { type Graph, int, profileDbHits, readTx, rows, writeTx } from './neo4j';
+import { type Graph, int, profileDbHits, readOnce, readTx, rows, writeTx } from './neo4j';
 
 const QUERIES = loadCypher([
   'import-events',
@@ -28,6 +30,12 @@ export interface StateWrite {
   readonly room_id: string;
   readonly states: readonly RoomState[];
   readonly events: readonly EventStateRow[];
+}
+
+/** What a get_missing_events request reads: the room-access facts and the walk's events. */
+export interface MissingEventsAnswer {
+  readonly room: RoomAccessFacts;
+  readonly events: readonly WalkedEvent[];
 }
 
 /** An event the walk found: its stored PDU and, for `origin`, its history visibility facts. */
@@ -99,14 +107,31 @@ export class EventStore {
     });
   }
 
-  /** The walk's PDUs, as stored. */
+  /** The walk's PDUs, as stored, whoever asks (no room-access or visibility facts). */
   async walk(request: WalkRequest): Promise<string[]> {
-    return (await this.walkFor(request, '')).map((row) => row.pdu);
+    return (await this.missingEvents(request, null))?.events.map((event) => event.pdu) ?? [];
   }
 
-  /** The walk's events, each with what history visibility needs to know of it for `origin`. */
-  async walkFor(request: WalkRequest, origin: string): Promise<WalkedEvent[]> {
-    return readTx(this.graph, (tx) => rows<WalkedEvent & Record<string, unknown>>(tx, QUERIES.walk, walkParameters(request, origin)));
+  /**
+   * One round trip for a get_missing_events request: the room-access facts for `origin` and the walk's events,
+   * each with what history visibility needs. Undefined for an unknown room. The walk is empty when `origin` has no
+   * joined member and the room is not world_readable.
+   */
+  async missingEvents(request: WalkRequest, origin: string | null): Promise<MissingEventsAnswer | undefined> {
+    const [row] = await readOnce<WalkRow>(this.graph, QUERIES.walk, walkParameters(request, origin));
+    if (row === undefined) return undefined;
+    return {
+      room: {
+        room_id: request.room_id,
+        room_version: row.room_version,
+        create_sender: row.create_sender,
+        create_content: contentOf(row.create_event_id, row.create_pdu),
+        acl_content: contentOf(row.acl_event_id, row.acl_pdu),
+        history_visibility: row.history_visibility,
+        origin_joined: row.origin_joined,
+      },
+      events: row.events,
+    };
   }
 
   /** The room's newest event (greatest depth), or undefined for an unknown room. */
@@ -118,8 +143,8 @@ export class EventStore {
   }
 
   /** The database hits of one walk, from Neo4j's PROFILE: the work the query did, whatever the machine's load. */
-  async walkDbHits(request: WalkRequest): Promise<number> {
-    return readTx(this.graph, (tx) => profileDbHits(tx, QUERIES.walk, walkParameters(request, 'hs2.test')));
+  async walkDbHits(request: WalkRequest, origin: string | null = null): Promise<number> {
+    return readTx(this.graph, (tx) => profileDbHits(tx, QUERIES.walk, walkParameters(request, origin)));
   }
 
   async roomCount(): Promise<number> {
@@ -128,7 +153,34 @@ export class EventStore {
   }
 }
 
-function walkParameters(request: WalkRequest, origin: string) {
+interface WalkRow extends Record<string, unknown> {
+  room_version: string;
+  create_sender: string | null;
+  create_event_id: string | null;
+  create_pdu: string | null;
+  acl_event_id: string | null;
+  acl_pdu: string | null;
+  history_visibility: string | null;
+  origin_joined: boolean;
+  events: WalkedEvent[];
+}
+
+// Events never change, so the parsed content of a create or ACL event is cached by event ID: a request then parses
+// no JSON for room access. Cleared when full, which bounds it without bookkeeping.
+const CONTENT_CACHE_SIZE = 10_000;
+const contents = new Map<string, unknown>();
+
+function contentOf(eventId: string | null, pdu: string | null): unknown {
+  if (eventId === null || pdu === null) return null;
+  if (contents.has(eventId)) return contents.get(eventId);
+  const parsed: unknown = JSON.parse(pdu);
+  const content = isObject(parsed) ? parsed.content : null;
+  if (contents.size >= CONTENT_CACHE_SIZE) contents.clear();
+  contents.set(eventId, content);
+  return content;
+}
+
+function walkParameters(request: WalkRequest, origin: string | null) {
   return {
     origin,
     room_id: request.room_id,

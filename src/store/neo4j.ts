@@ -42,6 +42,20 @@ export async function writeTx<T>(graph: Graph, work: (tx: ManagedTransaction) =>
   }
 }
 
+/**
+ * One read query in an auto-commit transaction: RUN and PULL in one round trip, no BEGIN or COMMIT. For the hot
+ * path's single-statement reads, which need no retry (a failed request is the caller's to retry).
+ */
+export async function readOnce<T extends RecordShape>(graph: Graph, query: string, params: object): Promise<T[]> {
+  const session = graph.driver.session({ database: graph.database, defaultAccessMode: neo4j.session.READ });
+  try {
+    const result = await session.run(query, params);
+    return result.records.map((record) => plain(record.toObject()) as T);
+  } finally {
+    await session.close();
+  }
+}
+
 /** Runs a query and returns its rows with every Neo4j integer turned into a number. */
 export async function rows<T extends RecordShape>(tx: ManagedTransaction, query: string, params: object): Promise<T[]> {
   const result = await tx.run(query, params);

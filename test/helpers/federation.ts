@@ -17,7 +17,6 @@ import { xMatrixAuth } from '../../src/http/x-matrix-auth';
 import { createLogger, type Logger } from '../../src/logger';
 import { EventStore } from '../../src/store/event-store';
 import type { Graph } from '../../src/store/neo4j';
-import { RoomStore } from '../../src/store/room-store';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
 
 /** The configuration defaults (src/config.ts): MISSING_EVENTS_MAX_LIMIT, MAX_LATEST_EVENTS, MAX_EARLIEST_EVENTS. */
@@ -59,7 +58,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     { trustedKeyServers: [], timeoutMs: 5_000, ...options.keyFetcherOptions },
   );
   const app = createApp({
-    missingEvents: { events: new EventStore(graph), rooms: new RoomStore(graph), limits: options.limits ?? DEFAULT_LIMITS },
+    missingEvents: { events: new EventStore(graph), limits: options.limits ?? DEFAULT_LIMITS },
     server: { serverName, signingKey },
     authenticate: xMatrixAuth({ serverName, keyFetcher, now, logger }),
     logger,
