@@ -3,11 +3,11 @@
  *   The HTTP endpoint under load, as other servers call it: signed get_missing_events requests (keys known to the
  *   key cache, signatures verified on every request), visibility on, on a `shared` and a `joined` room of the same
  *   size, from hs4.test (the last of the room's servers to join). Prints requests/s, p50/p99 latency,
- *   errors and the process's RSS per room and concurrency, and the joined/shared ratios. The service and the load
- *   run in this one process, so the figures are for comparing rooms and versions, not a ceiling.
+ *   errors and the service's RSS per room and concurrency, and the joined/shared ratios. The service runs in a
+ *   process of its own (bench-serve.ts); the load comes from this one, through autocannon, on the same machine.
  */
-import { request as httpRequest, Agent } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { fork } from 'node:child_process';
+import autocannon from 'autocannon';
 import { createReadStream, existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -17,17 +17,12 @@ import { computeEventId } from '../core/event-hashes';
 import { getRoomVersion } from '../core/room-versions';
 import { keysFilePath, readKeysFile, type RoomKeys } from '../generator/keys-file';
 import { writeRoom } from '../generator/write-room';
-import { createApp } from '../http/app';
-import { xMatrixAuth } from '../http/x-matrix-auth';
 import { importSources } from '../importer/import-files';
-import { createLogger } from '../logger';
 import { registerRoomKeys } from '../service/demo-room';
 import { EventStore } from '../store/event-store';
+import { BENCH_SERVER_NAME } from './bench-serve';
 import type { Graph } from '../store/neo4j';
 import { Neo4jServerKeyStore } from '../store/server-key-store';
-import { KeyFetcher } from '../federation/key-fetcher';
-import { ServerDiscovery } from '../federation/server-discovery';
-import { createHttpsFetchJson, resolveSrv } from '../federation/https-client';
 
 export interface EndpointBenchOptions {
   readonly events: number;
@@ -46,63 +41,101 @@ interface Shape {
 }
 
 const ORIGIN = 'hs4.test';
-const SERVER_NAME = 'bench.test';
+const SERVER_NAME = BENCH_SERVER_NAME;
 
-export async function benchEndpoint(graph: Graph, options: EndpointBenchOptions): Promise<void> {
+export interface EndpointFigures {
+  readonly room: string;
+  readonly concurrency: number;
+  readonly requests: number;
+  readonly errors: number;
+  readonly rate: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** The service process's RSS after the run and its peak so far, in MB. */
+  readonly rssMb: number;
+  readonly peakRssMb: number;
+}
+
+export async function benchEndpoint(graph: Graph, options: EndpointBenchOptions): Promise<EndpointFigures[]> {
   const events = new EventStore(graph);
   const keyStore = new Neo4jServerKeyStore(graph);
-  const logger = createLogger('error', true);
-  const now = Date.now;
-  const fetchJson = createHttpsFetchJson({ verifyTls: true, allowPrivateAddresses: false });
-  const keyFetcher = new KeyFetcher(
-    { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger },
-    { trustedKeyServers: [], timeoutMs: 5_000 },
-  );
-  const app = createApp({
-    missingEvents: { events, limits: { maxLimit: 20, maxLatestEvents: 256, maxEarliestEvents: 4096 } },
-    server: { serverName: SERVER_NAME, signingKey: generateSigningKey('bench') },
-    authenticate: xMatrixAuth({ serverName: SERVER_NAME, keyFetcher, now, logger }),
-    logger,
-    bodyLimitBytes: 1024 * 1024,
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as AddressInfo;
-  // One key for hs2.test, told to the key cache as `npm start` tells it the demo servers' keys. Each generated room
-  // has its own hs2.test key under the same key ID, and the cache keeps one per server; the service never checks
-  // the PDUs' signatures, so which key signed the rooms does not matter.
+  // One key for hs4.test, told to the key cache as `npm start` tells it the demo servers' keys. Each generated room
+  // has its own key for that server under the same key ID, and the cache keeps one per server; the service never
+  // checks the PDUs' signatures, so which key signed the rooms does not matter.
   const identity = generateSigningKey('benchorigin');
   await registerRoomKeys({ room_id: '!bench:bench.test', room_version: '10', servers: new Map([[ORIGIN, identity]]) }, keyStore, Date.now());
+  const service = await startService();
+  const figures: EndpointFigures[] = [];
   try {
-    const results = new Map<string, Map<number, Figures>>();
     for (const visibility of ['shared', 'joined']) {
       const { keys, file } = await benchRoom(events, options, visibility);
       const shapes = await requestShapes(events, keys, file, identity, options.limit);
-      const perConcurrency = new Map<number, Figures>();
       for (const concurrency of options.concurrency) {
-        await load(port, shapes, Math.min(concurrency, 4), 1); // warm-up
-        const figures = await load(port, shapes, concurrency, options.seconds);
-        perConcurrency.set(concurrency, figures);
+        await load(service.port, shapes, Math.min(concurrency, 4), 2); // warm-up
+        const run = await load(service.port, shapes, concurrency, options.seconds);
+        const { rss, peak } = await service.rss();
+        const row: EndpointFigures = {
+          room: visibility, concurrency, ...run, rssMb: rss / 1024 / 1024, peakRssMb: peak / 1024 / 1024,
+        };
+        figures.push(row);
         console.log(
           `${visibility} room, ${options.events} events, limit ${options.limit}, concurrency ${concurrency}: ` +
-            `${figures.rate.toFixed(0)} requests/s, p50 ${figures.p50.toFixed(2)} ms, p99 ${figures.p99.toFixed(2)} ms, ` +
-            `${figures.errors} errors of ${figures.count}, RSS ${figures.rssMb.toFixed(0)} MB`,
+            `${row.rate.toFixed(0)} requests/s, p50 ${row.p50.toFixed(2)} ms, p99 ${row.p99.toFixed(2)} ms, ` +
+            `${row.errors} errors of ${row.requests}, service RSS ${row.rssMb.toFixed(0)} MB (peak ${row.peakRssMb.toFixed(0)} MB)`,
         );
       }
-      results.set(visibility, perConcurrency);
     }
     for (const concurrency of options.concurrency) {
-      const shared = results.get('shared')!.get(concurrency)!;
-      const joined = results.get('joined')!.get(concurrency)!;
+      const shared = figures.find((row) => row.room === 'shared' && row.concurrency === concurrency)!;
+      const joined = figures.find((row) => row.room === 'joined' && row.concurrency === concurrency)!;
       console.log(
         `joined/shared at concurrency ${concurrency}: p50 ${(joined.p50 / shared.p50).toFixed(2)}x, ` +
           `throughput ${(shared.rate / joined.rate).toFixed(2)}x lower`,
       );
     }
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await service.stop();
   }
+  return figures;
+}
+
+interface BenchService {
+  readonly port: number;
+  rss(): Promise<{ rss: number; peak: number }>;
+  stop(): Promise<void>;
+}
+
+/** Forks the service (bench-serve.js) with this process's environment, so it uses the same Neo4j. */
+async function startService(): Promise<BenchService> {
+  // BENCH_SERVICE_NODE_ARGS: node options for the service alone, e.g. --cpu-prof to profile it under load.
+  const execArgv = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = fork(join(__dirname, 'bench-serve.js'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <T>(key: string) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (!(key in message)) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message as T);
+      };
+      const onExit = (code: number | null) => reject(new Error(`the bench service exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const { port } = await next<{ port: number }>('port');
+  return {
+    port,
+    rss: () => {
+      const answer = next<{ rss: number; peak: number }>('rss');
+      child.send('rss');
+      return answer;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.send('stop');
+      }),
+  };
 }
 
 async function benchRoom(events: EventStore, options: EndpointBenchOptions, historyVisibility: string): Promise<{ keys: RoomKeys; file: string }> {
@@ -151,63 +184,40 @@ async function firstLines(file: string, count: number): Promise<string[]> {
   return lines;
 }
 
-interface Figures {
-  readonly count: number;
+interface LoadFigures {
+  readonly requests: number;
   readonly errors: number;
   readonly rate: number;
   readonly p50: number;
   readonly p99: number;
-  readonly rssMb: number;
 }
 
-async function load(port: number, shapes: readonly Shape[], concurrency: number, seconds: number): Promise<Figures> {
-  const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
-  const latencies: number[] = [];
+/**
+ * `concurrency` keep-alive connections sending the shapes in turn for `seconds`, through autocannon (its latency
+ * histogram has microsecond resolution here). An answer other than 200 with PDUs counts as an error.
+ */
+async function load(port: number, shapes: readonly Shape[], concurrency: number, seconds: number): Promise<LoadFigures> {
   let errors = 0;
-  let next = 0;
-  const started = performance.now();
-  const deadline = started + seconds * 1000;
-  let rss = 0;
-  const worker = async () => {
-    while (performance.now() < deadline) {
-      const shape = shapes[next++ % shapes.length]!;
-      const sent = performance.now();
-      const { status, text } = await post(agent, port, shape);
-      latencies.push(performance.now() - sent);
-      if (status !== 200) errors += 1;
-      else if (!text.includes('"hashes"')) errors += 1;
-      rss = Math.max(rss, process.memoryUsage().rss);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    count: latencies.length,
-    errors,
-    rate: latencies.length / elapsed,
-    p50: latencies[Math.floor(latencies.length * 0.5)] ?? 0,
-    p99: latencies[Math.floor(latencies.length * 0.99)] ?? 0,
-    rssMb: rss / 1024 / 1024,
-  };
-}
-
-function post(agent: Agent, port: number, shape: Shape): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1', port, method: 'POST', path: shape.path, agent,
-        headers: { 'content-type': 'application/json', authorization: shape.authorization, 'content-length': Buffer.byteLength(shape.body) },
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: concurrency,
+    duration: seconds,
+    requests: shapes.map((shape) => ({
+      method: 'POST' as const,
+      path: shape.path,
+      headers: { 'content-type': 'application/json', authorization: shape.authorization },
+      body: shape.body,
+      onResponse: (status: number, body: string) => {
+        if (status !== 200 || !body.includes('"hashes"')) errors += 1;
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(shape.body);
+    })),
   });
+  const requests = result.requests.total;
+  return {
+    requests,
+    errors: errors + result.errors + result.timeouts,
+    rate: requests / (result.duration || seconds),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { loadConfig } from '../../src/config';
 
 describe('loadConfig', () => {
@@ -8,7 +9,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8008,
       signingKeyPath: '.data/signing.key',
-      neo4j: { uri: undefined, user: undefined, password: undefined, database: undefined },
+      neo4j: { uri: undefined, user: undefined, password: undefined, database: undefined, maxConnections: 2 * availableParallelism() },
       bodyLimitBytes: 1048576,
       missingEventsMaxLimit: 20,
       maxLatestEvents: 256,
@@ -30,6 +31,7 @@ describe('loadConfig', () => {
       NEO4J_URI: 'neo4j://db.example:7687',
       NEO4J_USER: 'neo4j',
       NEO4J_PASSWORD: 'secret',
+      NEO4J_MAX_CONNECTIONS: '6',
       FEDERATION_VERIFY_TLS: 'false',
       FEDERATION_ALLOW_PRIVATE_ADDRESSES: '1',
       MISSING_EVENTS_MAX_LIMIT: '50',
@@ -37,7 +39,7 @@ describe('loadConfig', () => {
     });
     expect(config.serverName).toBe('example.org:8448');
     expect(config.port).toBe(0);
-    expect(config.neo4j).toEqual({ uri: 'neo4j://db.example:7687', user: 'neo4j', password: 'secret', database: undefined });
+    expect(config.neo4j).toEqual({ uri: 'neo4j://db.example:7687', user: 'neo4j', password: 'secret', database: undefined, maxConnections: 6 });
     expect(config.federationVerifyTls).toBe(false);
     expect(config.federationAllowPrivateAddresses).toBe(true);
     expect(config.missingEventsMaxLimit).toBe(50);
