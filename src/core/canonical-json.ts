@@ -39,14 +39,23 @@ function encodeObject(object: Record<string, unknown>, path: string): string {
 }
 
 export function compareCodePoints(a: string, b: string): number {
-  const left = Array.from(a);
-  const right = Array.from(b);
-  const n = Math.min(left.length, right.length);
+  const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
-    const d = left[i]!.codePointAt(0)! - right[i]!.codePointAt(0)!;
-    if (d !== 0) return d;
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) {
+      // UTF-16 code units sort as code points except where a surrogate (U+D800-U+DFFF, half of a character above
+      // U+FFFF) meets a unit in U+E000-U+FFFF: lift surrogates above that range before comparing. Equal leading
+      // surrogates fall through to their trailing units, which order the characters correctly.
+      return lift(x) - lift(y);
+    }
   }
-  return left.length - right.length;
+  return a.length - b.length;
+}
+
+function lift(unit: number): number {
+  if (unit < 0xd800) return unit;
+  return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

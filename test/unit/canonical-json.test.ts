@@ -2,6 +2,7 @@
  * Canonical JSON against the Matrix spec (content/appendices.md, "Canonical JSON": its definition, grammar and
  * every example in "Examples"), plus the unpadded Base64 examples from "Unpadded Base64".
  */
+import fc from 'fast-check';
 import { canonicalJson, CanonicalJsonError, compareCodePoints } from '../../src/core/canonical-json';
 import { decodeBase64, encodeBase64, encodeBase64UrlSafe } from '../../src/core/base64';
 
@@ -99,6 +100,24 @@ describe('canonicalJson: structure', () => {
     expect(compareCodePoints('\uffff', '😀')).toBeLessThan(0);
     expect(compareCodePoints('ab', 'a')).toBeGreaterThan(0);
     expect(compareCodePoints('a', 'a')).toBe(0);
+  });
+
+  it('orders any two strings as their code-point sequences do (fast-check, 2,000 pairs of full-Unicode strings)', () => {
+    const byCodePoints = (a: string, b: string): number => {
+      const [x, y] = [Array.from(a, (c) => c.codePointAt(0)!), Array.from(b, (c) => c.codePointAt(0)!)];
+      for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+      return x.length - y.length;
+    };
+    // Characters drawn near the boundaries that matter: ASCII, U+D7FF, U+E000-U+FFFF and astral planes.
+    const char = fc.oneof(
+      fc.constantFrom('a', 'B', '\ud7ff', '\ue000', '\uffff', '\ufffd', '😀', '\u{10000}', '\u{10ffff}'),
+      fc.integer({ min: 0, max: 0x10ffff }).filter((c) => c < 0xd800 || c > 0xdfff).map((c) => String.fromCodePoint(c)),
+    );
+    const text = fc.array(char, { maxLength: 6 }).map((chars) => chars.join(''));
+    fc.assert(
+      fc.property(text, text, (a, b) => Math.sign(compareCodePoints(a, b)) === Math.sign(byCodePoints(a, b))),
+      { numRuns: 2000 },
+    );
   });
 
   it('sorts nested objects and keeps array order', () => {
