@@ -1,4 +1,10 @@
 /**
+ * npm run bench [-- --full] [--seconds 10]
+ *   The comparative benchmark (issue "Performance"): imports fresh generated rooms of 10,000 and 100,000 events
+ *   (and 1,000,000 with --full) into the Neo4j in use, which already holds rooms; walks them with limits 10, 20 and
+ *   100 over a few hundred request shapes, beside three baselines on the same requests (Synapse's per-event walk,
+ *   the `RETURN 1` round trip, a breadth-first walk over in-memory maps); then the HTTP endpoint under signed load.
+ *   Prints a table and writes the same figures as JSON to .data/bench/results-<time>.json.
  * npm run bench -- walk [--small 1000] [--large 100000] [--runs 200] [--limit 20]
  *   The walk's cost on a small and a large generated room, both in this process: Neo4j database hits (PROFILE)
  *   and wall-clock latency per walk, and the large/small ratio of each.
@@ -12,7 +18,8 @@
  *   large room: PROFILE database hits and latency of state-summaries.cypher, their ratio, and what the rooms'
  *   states take in the graph per event (nodes, relationships, state entries).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readKeysFile, keysFilePath } from '../generator/keys-file';
@@ -22,7 +29,8 @@ import { StateStore } from '../store/state-store';
 import { benchEndpoint } from './bench-endpoint';
 import { computeEventId } from '../core/event-hashes';
 import { getRoomVersion } from '../core/room-versions';
-import { applySchema } from '../store/neo4j';
+import { applySchema, type Graph } from '../store/neo4j';
+import { benchWalks, formatWalkTable } from '../bench/walk-bench';
 import { loadConfig } from '../config';
 import { connectGraph } from '../store/connect';
 import { writeRoom } from '../generator/write-room';
@@ -44,6 +52,7 @@ export async function runBench(args: readonly string[]): Promise<void> {
       'room-version': { type: 'string', default: '10' },
       seconds: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '1,16,64' },
+      full: { type: 'boolean', default: false },
     },
   });
   const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
@@ -51,7 +60,9 @@ export async function runBench(args: readonly string[]): Promise<void> {
     await applySchema(graph);
     const store = new EventStore(graph);
     mkdirSync(BENCH_DIR, { recursive: true });
-    if (positionals[0] === 'walk') {
+    if (positionals[0] === undefined) {
+      await benchAll(graph, store, { full: values.full!, seconds: Number(values.seconds), limit: Number(values.limit) });
+    } else if (positionals[0] === 'walk') {
       await benchWalk(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
     } else if (positionals[0] === 'import') {
       const warmup = Number(values.warmup);
@@ -70,6 +81,44 @@ export async function runBench(args: readonly string[]): Promise<void> {
   } finally {
     await close();
   }
+}
+
+/** The whole comparative benchmark: import, walks with baselines, endpoint; a table and a JSON file. */
+async function benchAll(graph: Graph, store: EventStore, options: { full: boolean; seconds: number; limit: number }): Promise<void> {
+  const sizes = options.full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
+  const started = new Date();
+  const imports: { events: number; roomId: string; seconds: number; rate: number }[] = [];
+  for (const events of sizes) {
+    const file = join(BENCH_DIR, `run-${events}-${started.getTime()}.jsonl`);
+    process.stderr.write(`generating ${events} events (not timed)\n`);
+    await writeRoom({ events, roomVersion: '10', seed: file }, file);
+    const summary = await importSources(store, [file]);
+    const roomId = readKeysFile(keysFilePath(file)).room_id;
+    imports.push({ events, roomId, seconds: summary.seconds, rate: summary.stored / summary.seconds });
+    console.log(`import: ${events} events in ${summary.seconds.toFixed(1)} s, ${(summary.stored / summary.seconds).toFixed(0)} events/s`);
+  }
+  const walks = await benchWalks(graph, imports.map((room) => ({ label: label(room.events), roomId: room.roomId })), {
+    limits: [10, 20, 100],
+    shapes: 200,
+  });
+  console.log(formatWalkTable(walks));
+  const endpoint = await benchEndpoint(graph, {
+    events: 100_000, seconds: options.seconds, limit: options.limit, concurrency: [1, 16, 64], dir: BENCH_DIR,
+  });
+  const results = {
+    date: started.toISOString(),
+    machine: { cpus: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
+    import: imports.map(({ events, seconds, rate }) => ({ events, seconds, rate })),
+    walk: walks,
+    endpoint,
+  };
+  const out = join(BENCH_DIR, `results-${started.toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\nfigures written to ${out}`);
+}
+
+function label(events: number): string {
+  return events >= 1_000_000 ? `${events / 1_000_000}M` : `${events / 1000}k`;
 }
 
 /** Generates (once) and imports (once) a room of `events` events; returns its room ID. */

@@ -58,12 +58,14 @@ function lift(unit: number): number {
   return unit <= 0xdfff ? unit + 0x2000 : unit - 0x800;
 }
 
+// Most strings hold no surrogate at all; the plain character class rules them out faster than the lookarounds.
+const SURROGATE = /[\uD800-\uDFFF]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // JSON.stringify escapes exactly what canonical JSON requires (", \, control characters as \b \f \n \r \t or \u00XX)
 // and leaves every other character as it is. A lone surrogate has no UTF-8 encoding, and the grammar's only \u
 // escapes are for U+0000-U+001F, so a string holding one has no canonical form (JSON.stringify would write "\ud800").
 function encodeString(s: string): string {
-  if (LONE_SURROGATE.test(s)) throw new CanonicalJsonError(`string contains a lone UTF-16 surrogate: ${JSON.stringify(s)}`);
+  if (SURROGATE.test(s) && LONE_SURROGATE.test(s)) throw new CanonicalJsonError(`string contains a lone UTF-16 surrogate: ${JSON.stringify(s)}`);
   return JSON.stringify(s);
 }
