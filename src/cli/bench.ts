@@ -30,7 +30,7 @@ import { benchEndpoint } from './bench-endpoint';
 import { computeEventId } from '../core/event-hashes';
 import { getRoomVersion } from '../core/room-versions';
 import { applySchema, type Graph } from '../store/neo4j';
-import { benchWalks, formatWalkTable } from '../bench/walk-bench';
+import { benchWalk as benchWalkWithBaselines, formatWalkTable, type WalkFigures } from './bench-walk';
 import { loadConfig } from '../config';
 import { connectGraph } from '../store/connect';
 import { writeRoom } from '../generator/write-room';
@@ -97,10 +97,11 @@ async function benchAll(graph: Graph, store: EventStore, options: { full: boolea
     imports.push({ events, roomId, seconds: summary.seconds, rate: summary.stored / summary.seconds });
     console.log(`import: ${events} events in ${summary.seconds.toFixed(1)} s, ${(summary.stored / summary.seconds).toFixed(0)} events/s`);
   }
-  const walks = await benchWalks(graph, imports.map((room) => ({ label: label(room.events), roomId: room.roomId })), {
-    limits: [10, 20, 100],
-    shapes: 200,
-  });
+  const walks: WalkFigures[] = [];
+  for (const room of imports) {
+    process.stderr.write(`walking the ${label(room.events)} room\n`);
+    walks.push(...(await benchWalkWithBaselines(graph, { label: label(room.events), roomId: room.roomId, events: room.events }, [10, 20, 100], 200)));
+  }
   console.log(formatWalkTable(walks));
   const endpoint = await benchEndpoint(graph, {
     events: 100_000, seconds: options.seconds, limit: options.limit, concurrency: [1, 16, 64], dir: BENCH_DIR,
