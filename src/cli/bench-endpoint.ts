@@ -71,7 +71,7 @@ export async function benchEndpoint(graph: Graph, options: EndpointBenchOptions)
       const { keys, file } = await benchRoom(events, options, visibility);
       const shapes = await requestShapes(events, keys, file, identity, options.limit);
       for (const concurrency of options.concurrency) {
-        await load(service.port, shapes, Math.min(concurrency, 4), 2); // warm-up
+        await load(service.port, shapes, concurrency, 5); // warm-up: the JIT of both processes, the caches
         const run = await load(service.port, shapes, concurrency, options.seconds);
         const { rss, peak } = await service.rss();
         const row: EndpointFigures = {
