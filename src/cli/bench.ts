@@ -4,7 +4,8 @@
  *   (and 1,000,000 with --full) into the Neo4j in use, which already holds rooms; walks them with limits 10, 20 and
  *   100 over a few hundred request shapes, beside three baselines on the same requests (Synapse's per-event walk,
  *   the `RETURN 1` round trip, a breadth-first walk over in-memory maps); then the HTTP endpoint under signed load.
- *   Prints a table and writes the same figures as JSON to .data/bench/results-<time>.json.
+ *   Prints a table and writes the same figures as JSON to .data/bench/results-<time>.json. --reuse takes the rooms
+ *   and import figures of the newest earlier run (to measure the rest again without importing again).
  * npm run bench -- walk [--small 1000] [--large 100000] [--runs 200] [--limit 20]
  *   The walk's cost on a small and a large generated room, both in this process: Neo4j database hits (PROFILE)
  *   and wall-clock latency per walk, and the large/small ratio of each.
@@ -18,7 +19,7 @@
  *   large room: PROFILE database hits and latency of state-summaries.cypher, their ratio, and what the rooms'
  *   states take in the graph per event (nodes, relationships, state entries).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -53,6 +54,7 @@ export async function runBench(args: readonly string[]): Promise<void> {
       seconds: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '1,16,64' },
       full: { type: 'boolean', default: false },
+      reuse: { type: 'boolean', default: false },
     },
   });
   const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
@@ -61,7 +63,7 @@ export async function runBench(args: readonly string[]): Promise<void> {
     const store = new EventStore(graph);
     mkdirSync(BENCH_DIR, { recursive: true });
     if (positionals[0] === undefined) {
-      await benchAll(graph, store, { full: values.full!, seconds: Number(values.seconds), limit: Number(values.limit) });
+      await benchAll(graph, store, { full: values.full!, seconds: Number(values.seconds), limit: Number(values.limit), reuse: values.reuse! });
     } else if (positionals[0] === 'walk') {
       await benchWalk(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
     } else if (positionals[0] === 'import') {
@@ -84,18 +86,24 @@ export async function runBench(args: readonly string[]): Promise<void> {
 }
 
 /** The whole comparative benchmark: import, walks with baselines, endpoint; a table and a JSON file. */
-async function benchAll(graph: Graph, store: EventStore, options: { full: boolean; seconds: number; limit: number }): Promise<void> {
+async function benchAll(
+  graph: Graph,
+  store: EventStore,
+  options: { full: boolean; seconds: number; limit: number; reuse: boolean },
+): Promise<void> {
   const sizes = options.full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
   const started = new Date();
-  const imports: { events: number; roomId: string; seconds: number; rate: number }[] = [];
-  for (const events of sizes) {
+  const imports = options.reuse ? previousImports(sizes) : [];
+  for (const events of sizes.filter((size) => !imports.some((room) => room.events === size))) {
     const file = join(BENCH_DIR, `run-${events}-${started.getTime()}.jsonl`);
     process.stderr.write(`generating ${events} events (not timed)\n`);
     await writeRoom({ events, roomVersion: '10', seed: file }, file);
     const summary = await importSources(store, [file]);
     const roomId = readKeysFile(keysFilePath(file)).room_id;
-    imports.push({ events, roomId, seconds: summary.seconds, rate: summary.stored / summary.seconds });
-    console.log(`import: ${events} events in ${summary.seconds.toFixed(1)} s, ${(summary.stored / summary.seconds).toFixed(0)} events/s`);
+    imports.push({ events, roomId, seconds: summary.seconds, rate: summary.stored / summary.seconds, date: started.toISOString() });
+  }
+  for (const room of imports) {
+    console.log(`import: ${room.events} events in ${room.seconds.toFixed(1)} s, ${room.rate.toFixed(0)} events/s (${room.date})`);
   }
   const walks: WalkFigures[] = [];
   for (const room of imports) {
@@ -109,13 +117,30 @@ async function benchAll(graph: Graph, store: EventStore, options: { full: boolea
   const results = {
     date: started.toISOString(),
     machine: { cpus: availableParallelism(), memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version },
-    import: imports.map(({ events, seconds, rate }) => ({ events, seconds, rate })),
+    import: imports,
     walk: walks,
     endpoint,
   };
   const out = join(BENCH_DIR, `results-${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\nfigures written to ${out}`);
+}
+
+interface ImportFigures {
+  readonly events: number;
+  readonly roomId: string;
+  readonly seconds: number;
+  readonly rate: number;
+  /** When the import was measured (--reuse takes the rooms and figures of an earlier run). */
+  readonly date: string;
+}
+
+/** The rooms (and import figures) of the newest earlier run, for --reuse: walks and endpoint without re-importing. */
+function previousImports(sizes: readonly number[]): ImportFigures[] {
+  const files = readdirSync(BENCH_DIR).filter((name) => /^results-.*\.json$/.test(name)).sort();
+  if (files.length === 0) return [];
+  const previous = JSON.parse(readFileSync(join(BENCH_DIR, files[files.length - 1]!), 'utf8')) as { import?: ImportFigures[] };
+  return (previous.import ?? []).filter((room) => room.roomId !== undefined && sizes.includes(room.events));
 }
 
 function label(events: number): string {
