@@ -31,7 +31,7 @@ import { benchEndpoint } from './bench-endpoint';
 import { computeEventId } from '../core/event-hashes';
 import { getRoomVersion } from '../core/room-versions';
 import { applySchema, type Graph } from '../store/neo4j';
-import { benchWalk as benchWalkWithBaselines, formatWalkTable, type WalkFigures } from './bench-walk';
+import { benchWalks, formatWalkTable } from '../bench/walk-bench';
 import { loadConfig } from '../config';
 import { connectGraph } from '../store/connect';
 import { writeRoom } from '../generator/write-room';
@@ -102,14 +102,14 @@ async function benchAll(
     const roomId = readKeysFile(keysFilePath(file)).room_id;
     imports.push({ events, roomId, seconds: summary.seconds, rate: summary.stored / summary.seconds, date: started.toISOString() });
   }
+  imports.sort((a, b) => a.events - b.events);
   for (const room of imports) {
     console.log(`import: ${room.events} events in ${room.seconds.toFixed(1)} s, ${room.rate.toFixed(0)} events/s (${room.date})`);
   }
-  const walks: WalkFigures[] = [];
-  for (const room of imports) {
-    process.stderr.write(`walking the ${label(room.events)} room\n`);
-    walks.push(...(await benchWalkWithBaselines(graph, { label: label(room.events), roomId: room.roomId, events: room.events }, [10, 20, 100], 200)));
-  }
+  // The first room (10k) is the base of the size ratios and the flat-cost targets.
+  const walks = await benchWalks(graph, imports.map((room) => ({ label: label(room.events), roomId: room.roomId })), {
+    limits: [10, 20, 100], shapes: 200, runs: 2,
+  });
   console.log(formatWalkTable(walks));
   const endpoint = await benchEndpoint(graph, {
     events: 100_000, seconds: options.seconds, limit: options.limit, concurrency: [1, 16, 64], dir: BENCH_DIR,
