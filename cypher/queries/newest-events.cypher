@@ -1,6 +1,9 @@
-// Analyst query: the newest events of a room and the PREV_EVENT edges among them, to draw the DAG in Neo4j Browser.
-// Returns: paths (event)-[:PREV_EVENT]->(prev) between the room's $count newest events.
+// Analyst query: the newest events of a room and the DAG between them, to draw.
+// The PREV_EVENT edges among the room's $count newest events (by depth), as paths for Neo4j Browser.
+// Returns: path, one (event)-[:PREV_EVENT]->(prev) each.
 // Parameters: $room_id, $count (integer).
+//   :param room_id => '!oSaQpRQVcSGZGamJdd:hs1.test'
+//   :param count => 30
 MATCH (event:Event {room_id: $room_id})
 WHERE NOT event:Placeholder
 WITH event ORDER BY event.depth DESC, event.event_id DESC LIMIT $count

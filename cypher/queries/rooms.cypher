@@ -1,4 +1,5 @@
-// Analyst query: every room, its version and how many events are stored for it (placeholders not counted).
+// Analyst query: every room, its version and how many events are stored for it.
+// Placeholders (events named but not stored) are not counted.
 // Returns: room_id, room_version, events. Parameters: none.
 MATCH (room:Room)
 OPTIONAL MATCH (event:Event)-[:IN_ROOM]->(room)

@@ -4,47 +4,53 @@
  * Writes a real signed room as JSON lines to FILE and its servers' keys to FILE.keys.json. --conflicts weaves
  * forks whose branches change the same state into the room (src/generator/conflict-scenarios.ts).
  */
-import { parseArgs } from 'node:util';
+import { Command, InvalidArgumentError } from 'commander';
+import { getRoomVersion } from '../core/room-versions';
 import type { GenerateOptions } from '../generator/generate-room';
 import { writeRoom } from '../generator/write-room';
-import { getRoomVersion } from '../core/room-versions';
+import { runSteps, type ProgressOptions } from '../progress';
+import { integerOption, runProgram, UsageError } from './command';
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      events: { type: 'string', default: '1000' },
-      'room-version': { type: 'string', default: '10' },
-      seed: { type: 'string', default: 'maxtryx' },
-      out: { type: 'string' },
-      servers: { type: 'string', default: '4' },
-      'history-visibility': { type: 'string', default: 'shared' },
-      conflicts: { type: 'boolean', default: false },
-    },
-  });
-  const events = Number(values.events);
-  const servers = Number(values.servers);
-  if (!Number.isInteger(events) || events < 1) fail(`--events must be a positive integer, not "${values.events}"`);
-  if (!Number.isInteger(servers) || servers < 1) fail(`--servers must be a positive integer, not "${values.servers}"`);
-  if (getRoomVersion(values['room-version']!) === undefined) fail(`--room-version ${values['room-version']} is not a room version 1-12`);
-  if (values.conflicts && servers < 2) fail(`--conflicts needs --servers 2 or more, not ${servers}`);
-  if (!values.out) fail('--out FILE is required');
-  const options: GenerateOptions = {
-    events,
-    roomVersion: values['room-version']!,
-    seed: values.seed!,
-    servers,
-    historyVisibility: values['history-visibility']!,
-    conflicts: values.conflicts!,
-  };
-  const path = await writeRoom(options, values.out!);
-  process.stderr.write(`Wrote ${events} events to ${values.out} and the servers' keys to ${path}\n`);
+export interface GenerateCommandOptions extends GenerateOptions {
+  readonly out: string;
+  readonly progress?: ProgressOptions;
 }
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
+/** Writes the room and its keys; returns the line that says where. */
+export async function runGenerate(options: GenerateCommandOptions): Promise<string> {
+  const { out, progress, ...room } = options;
+  if (room.conflicts && (room.servers ?? 4) < 2) throw new UsageError(`--conflicts needs --servers 2 or more, not ${room.servers}`);
+  let keysPath = '';
+  await runSteps(
+    [{
+      title: `Generating ${room.events} events into ${out}`,
+      run: async (report) => {
+        keysPath = await writeRoom(room, out, (written) => report({ text: `${written} events`, fraction: written / room.events }));
+      },
+    }],
+    progress,
+  );
+  return `Wrote ${room.events} events to ${out} and the servers' keys to ${keysPath}`;
 }
 
-if (require.main === module) {
-  main().catch((error: Error) => fail(error.message));
+function roomVersion(value: string): string {
+  if (getRoomVersion(value) === undefined) throw new InvalidArgumentError('not a room version 1-12.');
+  return value;
 }
+
+export function generateCommand(): Command {
+  return new Command('generate')
+    .description('write a real signed room as JSON lines, and its servers\' keys to FILE.keys.json')
+    .requiredOption('--out <file>', 'where to write the room')
+    .option('--events <n>', 'how many events', integerOption(1), 1000)
+    .option('--room-version <version>', 'room version 1-12', roomVersion, '10')
+    .option('--seed <seed>', 'the same seed gives the same room', 'maxtryx')
+    .option('--servers <k>', 'how many servers the members come from', integerOption(1), 4)
+    .option('--history-visibility <visibility>', 'the room\'s m.room.history_visibility', 'shared')
+    .option('--conflicts', 'weave forks whose branches change the same state into the room (needs --servers 2+)', false)
+    .action(async (options: { out: string; events: number; roomVersion: string; seed: string; servers: number; historyVisibility: string; conflicts: boolean }) => {
+      process.stderr.write(`${await runGenerate(options)}\n`);
+    });
+}
+
+if (require.main === module) void runProgram(generateCommand());

@@ -9,14 +9,18 @@ import { keysFilePath, writeKeysFile } from './keys-file';
 
 /**
  * Writes the room to `out` (creating its folder) and its keys next to it; returns the keys file's path. The
- * keys are written last, so a keys file means its room file is complete.
+ * keys are written last, so a keys file means its room file is complete. `onEvents` hears how many are made so far.
  */
-export async function writeRoom(options: GenerateOptions, out: string): Promise<string> {
+export async function writeRoom(options: GenerateOptions, out: string, onEvents: (written: number) => void = () => {}): Promise<string> {
   mkdirSync(dirname(out), { recursive: true });
   const builder = roomBuilderFor(options);
   const lines = Readable.from(
     (function* () {
-      for (const event of generateRoom(options, builder)) yield `${JSON.stringify(event.pdu)}\n`;
+      let written = 0;
+      for (const event of generateRoom(options, builder)) {
+        yield `${JSON.stringify(event.pdu)}\n`;
+        onEvents((written += 1));
+      }
     })(),
   );
   const stream = createWriteStream(out);

@@ -1,29 +1,71 @@
 /**
- * Imports JSON-lines files (or standard input, named "-") through the Importer, reporting problems and progress
- * on stderr. Shared by the import CLI, npm start's demo room and the benchmarks.
+ * Imports sources of PDU lines (JSON-lines files, standard input named "-", a Synapse database) through the
+ * Importer, reporting problems and progress on stderr. Shared by the import CLI, npm start's demo room and the
+ * benchmarks.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { runSteps, type ProgressOptions, type Report } from '../progress';
 import { Importer, type ImportSummary } from './importer';
 import type { EventStore } from '../store/event-store';
 
-export async function importSources(store: EventStore, files: readonly string[]): Promise<ImportSummary> {
-  let lastProgress = Date.now();
+export interface LineSource {
+  /** Where the lines come from, in problems' `name:line` and in progress: a file name, "stdin". */
+  readonly name: string;
+  /** Opened only when its turn comes, so a later file that is missing fails after the earlier ones are in. */
+  open(): OpenedSource;
+}
+
+export interface OpenedSource {
+  readonly lines: AsyncIterable<string> | Iterable<string>;
+  /** How much has been read, 0 to 1, when the size is known (a file). */
+  readonly fraction?: () => number;
+}
+
+/** A JSON-lines file, or standard input for "-". */
+export function fileSource(file: string): LineSource {
+  if (file === '-') return { name: 'stdin', open: () => ({ lines: createInterface({ input: process.stdin, crlfDelay: Infinity }) }) };
+  return {
+    name: file,
+    open: () => {
+      const size = statSync(file).size;
+      const input = createReadStream(file, { encoding: 'utf8' });
+      return { lines: createInterface({ input, crlfDelay: Infinity }), fraction: () => (size === 0 ? 1 : input.bytesRead / size) };
+    },
+  };
+}
+
+/** Imports the files (standard input when none is named). */
+export async function importSources(store: EventStore, files: readonly string[], progress: ProgressOptions = {}): Promise<ImportSummary> {
+  return importLineSources(store, (files.length > 0 ? files : ['-']).map(fileSource), progress);
+}
+
+/** Imports the sources one after the other into one Importer, then settles the rooms' states. */
+export async function importLineSources(store: EventStore, sources: readonly LineSource[], progress: ProgressOptions = {}): Promise<ImportSummary> {
+  let report: Report = () => {};
+  let fraction: (() => number) | undefined;
   const importer = new Importer(store, {
     onProblem: (problem) => process.stderr.write(`${problem.at}: ${problem.severity}: ${problem.message}\n`),
-    onProgress: (summary) => {
-      if (Date.now() - lastProgress < 2000) return;
-      lastProgress = Date.now();
-      process.stderr.write(`... ${summary.stored + summary.unchanged} events, ${rate(summary)} events/s\n`);
-    },
+    onProgress: (summary) => report({ text: `${summary.stored + summary.unchanged} events, ${rate(summary)} events/s`, fraction: fraction?.() }),
   });
-  const sources = files.length > 0 ? files : ['-'];
-  for (const file of sources) {
-    const input = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' });
-    const lines = createInterface({ input, crlfDelay: Infinity });
-    await importer.importLines(lines, file === '-' ? 'stdin' : file);
-  }
-  return importer.finish();
+  let summary: ImportSummary | undefined;
+  await runSteps(
+    [
+      ...sources.map((source) => ({
+        title: `Importing ${source.name}`,
+        run: async (stepReport: Report) => {
+          report = stepReport;
+          const opened = source.open();
+          fraction = opened.fraction;
+          await importer.importLines(opened.lines, source.name);
+        },
+      })),
+      // The events still waiting for their room's version, pending states and each room's current state.
+      { title: 'Settling room states', run: async () => void (summary = await importer.finish()) },
+    ],
+    progress,
+  );
+  return summary!;
 }
 
 export function describe(summary: ImportSummary): string {

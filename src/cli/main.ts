@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+/**
+ * maxtryx: the project's one command line (package.json `bin`), one subcommand per job. The `npm run` scripts
+ * (import, generate, request, cypher, bench) stay as shortcuts to the same commands.
+ */
+import { Command } from 'commander';
+import { runProgram } from './command';
+import { cypherCommand } from './cypher';
+import { generateCommand } from './generate';
+import { importCommand } from './import';
+import { neo4jCommand } from './neo4j';
+import { requestCommand } from './request';
+
+const BENCH_HELP = `
+Benchmarks (the arguments go to npm run bench as they are):
+  maxtryx bench [--full] [--seconds 10]       import, walk and endpoint, with baselines; a table and a JSON file
+  maxtryx bench walk [--small 1000] [--large 100000] [--runs 200] [--limit 20]
+  maxtryx bench import [--events 100000] [--room-version 10] [--warmup 20000]
+  maxtryx bench endpoint [--events 100000] [--seconds 10] [--concurrency 1,16,64] [--limit 20]
+  maxtryx bench state [--small 1000] [--large 100000] [--runs 200] [--limit 20]`;
+
+/** What two commands run, loaded only when they run: the service wires real dependencies, the benchmarks need
+ * the development dependencies (autocannon). Tests give their own. */
+export interface ProgramDeps {
+  serve(): Promise<void>;
+  runBench(argv: string[]): Promise<void>;
+}
+
+const LOADED: ProgramDeps = {
+  serve: async () => {
+    // TEMPORARY until src/main.ts exports serve() (helper "ops"): a src/main.ts without it starts itself on load.
+    const service = (await import('../main')) as { serve?: () => Promise<void> };
+    if (typeof service.serve === 'function') await service.serve();
+  },
+  runBench: async (argv) => (await import('./bench')).runBench(argv),
+};
+
+export function program(deps: ProgramDeps = LOADED): Command {
+  return new Command('maxtryx')
+    .description('get_missing_events on a Neo4j room graph: the service, its data and its tools')
+    .addCommand(
+      new Command('serve')
+        .description('run the service (configured by environment variables; see the README)')
+        .action(() => deps.serve()),
+    )
+    .addCommand(importCommand())
+    .addCommand(generateCommand())
+    .addCommand(requestCommand())
+    .addCommand(cypherCommand())
+    .addCommand(neo4jCommand())
+    .addCommand(
+      new Command('bench')
+        .description('benchmarks: print figures (walk, import, state, endpoint, or all)')
+        .argument('[args...]', 'the benchmark and its options')
+        .allowUnknownOption()
+        .addHelpText('after', BENCH_HELP)
+        .action((args: string[]) => deps.runBench(args)),
+    );
+}
+
+if (require.main === module) void runProgram(program());
