@@ -33,6 +33,14 @@ export interface Config {
   readonly trustedKeyServers: readonly TrustedKeyServer[];
   readonly logLevel: string;
   readonly demoRoomEvents: number;
+  /** Per-origin rate limits (Synapse's rc_federation), see src/http/rate-limit.ts. */
+  readonly rcFederation: {
+    readonly windowMs: number;
+    readonly sleepLimit: number;
+    readonly sleepDelayMs: number;
+    readonly rejectLimit: number;
+    readonly concurrent: number;
+  };
 }
 
 const schema = Joi.object({
@@ -57,6 +65,12 @@ const schema = Joi.object({
   TRUSTED_KEY_SERVERS: Joi.string().empty('').default(''),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
   DEMO_ROOM_EVENTS: Joi.number().integer().min(0).default(2000),
+  // Synapse's rc_federation defaults: a 1 s window, delay beyond 10, refuse beyond 50, 3 at once per origin.
+  RC_FEDERATION_WINDOW_MS: Joi.number().integer().min(1).default(1000),
+  RC_FEDERATION_SLEEP_LIMIT: Joi.number().integer().min(1).default(10),
+  RC_FEDERATION_SLEEP_DELAY_MS: Joi.number().integer().min(0).default(500),
+  RC_FEDERATION_REJECT_LIMIT: Joi.number().integer().min(1).default(50),
+  RC_FEDERATION_CONCURRENT: Joi.number().integer().min(1).default(3),
 }).unknown(true);
 
 export class ConfigError extends Error {}
@@ -89,6 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     trustedKeyServers: parseTrustedKeyServers(value.TRUSTED_KEY_SERVERS),
     logLevel: value.LOG_LEVEL,
     demoRoomEvents: value.DEMO_ROOM_EVENTS,
+    rcFederation: Object.freeze({
+      windowMs: value.RC_FEDERATION_WINDOW_MS,
+      sleepLimit: value.RC_FEDERATION_SLEEP_LIMIT,
+      sleepDelayMs: value.RC_FEDERATION_SLEEP_DELAY_MS,
+      rejectLimit: value.RC_FEDERATION_REJECT_LIMIT,
+      concurrent: value.RC_FEDERATION_CONCURRENT,
+    }),
   });
 }
 

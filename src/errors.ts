@@ -25,13 +25,16 @@ export class MatrixError extends Error {
     readonly errcode: ErrCode,
     message: string,
     status?: number,
+    /** For M_LIMIT_EXCEEDED: how long the caller should wait, sent as `retry_after_ms`. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'MatrixError';
     this.status = status ?? ERRCODE_STATUS[errcode];
   }
 
-  toJSON(): { errcode: ErrCode; error: string } {
-    return { errcode: this.errcode, error: this.message };
+  toJSON(): { errcode: ErrCode; error: string; retry_after_ms?: number } {
+    const body = { errcode: this.errcode, error: this.message };
+    return this.retryAfterMs === undefined ? body : { ...body, retry_after_ms: this.retryAfterMs };
   }
 }

@@ -17,6 +17,8 @@ import { ServerDiscovery } from './federation/server-discovery';
 import { KeyFetcher } from './federation/key-fetcher';
 import { xMatrixAuth } from './http/x-matrix-auth';
 import { createApp } from './http/app';
+import { FederationRateLimiter } from './http/rate-limit';
+import { federationRateLimit, oneWalkPerRoom } from './http/rate-limit-middleware';
 import { demoRoomFile, ensureDemoRoomFile, registerRoomKeys } from './service/demo-room';
 import { describe, importSources } from './importer/import-files';
 import { PROJECT_ROOT } from './paths';
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
     },
     server: { serverName: config.serverName, signingKey: key },
     authenticate: xMatrixAuth({ serverName: config.serverName, keyFetcher, now, logger }),
+    rateLimit: [federationRateLimit(new FederationRateLimiter(config.rcFederation)), oneWalkPerRoom()],
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
   });

@@ -2,12 +2,14 @@
  * The real network for federation: an HTTPS JSON client on node:https and SRV look-ups on node:dns. Everything
  * else in src/federation takes these as parameters. The client connects to the address discovery chose while
  * sending the server name as `Host` and checking the certificate against the name the spec says ("TLS",
- * "Resolving server names"); it caps the time and the size of a response, and refuses private addresses unless
- * allowed, checking the address it actually connects to, after DNS, so a name that resolves inward is refused too.
+ * "Resolving server names"); it caps the time and the size of a response, follows no redirect, and refuses private
+ * addresses unless allowed. A name is resolved once, its addresses checked, and the connection made to the checked
+ * address itself (the name goes only into SNI, the certificate check and `Host`), so a DNS answer that changes
+ * between the check and the connection (DNS rebinding) cannot lead us inward.
  */
-import { LookupAddress, LookupOptions, lookup as dnsLookup, promises as dns } from 'node:dns';
+import { promises as dns } from 'node:dns';
 import { request as httpsRequest } from 'node:https';
-import { isIP, LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
 import { checkServerIdentity, PeerCertificate, rootCertificates } from 'node:tls';
 import { FetchJson, FetchJsonOptions, FetchJsonResponse } from './fetch-json';
 import { isPrivateAddress } from './private-addresses';
@@ -22,7 +24,16 @@ export interface HttpsClientOptions {
   readonly maxResponseBytes?: number;
   /** Certificates to trust besides the system's roots (a private CA, or a test's self-signed certificate). */
   readonly extraCaCertificates?: readonly string[];
+  /** A name's addresses (A and AAAA); the system resolver unless given. */
+  readonly resolveAddresses?: ResolveAddresses;
+  /** Whether we may connect to an address; by default any address unless allowPrivateAddresses is false. */
+  readonly isAllowedAddress?: (address: string) => boolean;
 }
+
+export type ResolveAddresses = (hostname: string) => Promise<readonly { address: string; family: number }[]>;
+
+/** The system resolver (getaddrinfo, as node's own connections use), every address of the name. */
+export const systemResolveAddresses: ResolveAddresses = (hostname) => dns.lookup(hostname, { all: true, order: 'verbatim' });
 
 export class PrivateAddressError extends Error {
   readonly code = 'EPRIVATEADDRESS';
@@ -33,30 +44,59 @@ const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 export function createHttpsFetchJson(options: HttpsClientOptions): FetchJson {
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const ca = options.extraCaCertificates?.length ? [...rootCertificates, ...options.extraCaCertificates] : undefined;
-  const lookup = options.allowPrivateAddresses ? undefined : publicOnlyLookup;
-  return (url, requestOptions) => fetchJson(url, requestOptions, { ...options, maxBytes, ca, lookup });
+  const isAllowedAddress =
+    options.isAllowedAddress ?? (options.allowPrivateAddresses ? () => true : (address: string) => !isPrivateAddress(address));
+  const resolveAddresses = options.resolveAddresses ?? systemResolveAddresses;
+  return async (url, requestOptions) => {
+    const target = new URL(url);
+    if (target.protocol !== 'https:') throw new Error(`${url} is not an https: URL`);
+    const timeoutMs = requestOptions.timeoutMs;
+    const started = Date.now();
+    const address = await withTimeout(connectAddress(unbracket(target.hostname), resolveAddresses, isAllowedAddress), timeoutMs, url);
+    // One budget for the whole request: what the look-up took is not given again to the connection.
+    const remainingMs = Math.max(1, timeoutMs - (Date.now() - started));
+    return fetchJson(target, address, requestOptions, remainingMs, { ...options, maxBytes, ca });
+  };
 }
 
 interface Settings extends HttpsClientOptions {
   readonly maxBytes: number;
   readonly ca: string[] | undefined;
-  readonly lookup: LookupFunction | undefined;
 }
 
-function fetchJson(url: string, options: FetchJsonOptions, settings: Settings): Promise<FetchJsonResponse> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(url);
-    if (target.protocol !== 'https:') return reject(new Error(`${url} is not an https: URL`));
-    const host = unbracket(target.hostname);
-    const tlsServerName = unbracket(options.tlsServerName ?? target.hostname);
-    // An IP literal is connected to without a DNS look-up, so the lookup hook below never sees it.
-    if (!settings.allowPrivateAddresses && isIP(host) && isPrivateAddress(host)) {
-      return reject(new PrivateAddressError(`refusing to connect to ${host}: it is a private address`));
-    }
+/** The one address to connect to: the host itself when it is an IP, else the first its name resolves to, once. */
+async function connectAddress(host: string, resolveAddresses: ResolveAddresses, isAllowed: (address: string) => boolean): Promise<string> {
+  if (isIP(host)) {
+    if (!isAllowed(host)) throw new PrivateAddressError(`refusing to connect to ${host}: it is a private address`);
+    return host;
+  }
+  const addresses = await resolveAddresses(host);
+  // The whole answer is refused if any address in it is private: a name that mixes the two is not a server's.
+  const inward = addresses.find((entry) => !isAllowed(entry.address));
+  if (inward !== undefined) {
+    throw new PrivateAddressError(`refusing to connect to ${host}: it resolves to the private address ${inward.address}`);
+  }
+  const first = addresses[0];
+  if (first === undefined) throw Object.assign(new Error(`${host} has no addresses`), { code: 'ENOTFOUND' });
+  return first.address;
+}
 
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, url: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function fetchJson(target: URL, address: string, options: FetchJsonOptions, remainingMs: number, settings: Settings): Promise<FetchJsonResponse> {
+  const url = target.href;
+  return new Promise((resolve, reject) => {
+    const tlsServerName = unbracket(options.tlsServerName ?? target.hostname);
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
     const req = httpsRequest({
-      host,
+      // The address that passed the check, never the name again: no second DNS look-up to be answered differently.
+      host: address,
       port: target.port === '' ? 443 : Number(target.port),
       path: `${target.pathname}${target.search}`,
       method: options.method ?? 'GET',
@@ -72,13 +112,12 @@ function fetchJson(url: string, options: FetchJsonOptions, settings: Settings): 
         checkServerIdentity(tlsServerName, certificate),
       rejectUnauthorized: settings.verifyTls,
       ca: settings.ca,
-      lookup: settings.lookup,
       agent: false,
     });
 
     const timer = setTimeout(
       () => req.destroy(new Error(`no answer from ${url} within ${options.timeoutMs} ms`)),
-      options.timeoutMs,
+      remainingMs,
     );
     req.on('error', (error) => {
       clearTimeout(timer);
@@ -113,28 +152,6 @@ function fetchJson(url: string, options: FetchJsonOptions, settings: Settings): 
     req.end(body);
   });
 }
-
-/** DNS through the system resolver, refusing the whole answer if any address in it is private. */
-const publicOnlyLookup: LookupFunction = (hostname, options: LookupOptions, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '', 0);
-    const inward = addresses.find((entry) => isPrivateAddress(entry.address));
-    if (inward !== undefined) {
-      return callback(
-        new PrivateAddressError(
-          `refusing to connect to ${hostname}: it resolves to the private address ${inward.address}`,
-        ),
-        '',
-        0,
-      );
-    }
-    if (options.all) return callback(null, addresses);
-    const first = addresses[0];
-    if (first === undefined)
-      return callback(Object.assign(new Error(`${hostname} has no addresses`), { code: 'ENOTFOUND' }), '', 0);
-    callback(null, first.address, first.family);
-  });
-};
 
 /** SRV records from the system resolver; none (rather than an error) when the name has none. */
 export async function resolveSrv(name: string): Promise<SrvRecord[]> {

@@ -59,6 +59,13 @@ export interface KeyFetcherOptions {
    * would make us fetch again.
    */
   readonly minRefetchIntervalMs?: number;
+  /**
+   * After a failed attempt (no usable answer from the server or any notary), the wait before the next: this, doubled
+   * for each further failure in a row, up to maxFailureBackoffMs. A server that is down, or that an attacker keeps
+   * naming, then costs us one attempt per back-off period, not one per request.
+   */
+  readonly failureBackoffMs?: number;
+  readonly maxFailureBackoffMs?: number;
   readonly maxCachedServers?: number;
 }
 
@@ -76,6 +83,8 @@ interface Entry {
   known: Known | undefined;
   lastAttemptTs: number;
   lastFailure: string | undefined;
+  /** Failed attempts in a row. */
+  failures: number;
   loaded: Promise<void>;
   inFlight: Promise<void> | undefined;
 }
@@ -89,6 +98,8 @@ export class KeyFetcher {
   private readonly trustedKeyServers: readonly TrustedKeyServer[];
   private readonly timeoutMs: number;
   private readonly minRefetchIntervalMs: number;
+  private readonly failureBackoffMs: number;
+  private readonly maxFailureBackoffMs: number;
   private readonly maxCachedServers: number;
 
   constructor(
@@ -98,6 +109,8 @@ export class KeyFetcher {
     this.trustedKeyServers = options.trustedKeyServers ?? [];
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.minRefetchIntervalMs = options.minRefetchIntervalMs ?? 60_000;
+    this.failureBackoffMs = options.failureBackoffMs ?? 60_000;
+    this.maxFailureBackoffMs = options.maxFailureBackoffMs ?? 60 * 60_000;
     this.maxCachedServers = options.maxCachedServers ?? 10_000;
   }
 
@@ -119,8 +132,8 @@ export class KeyFetcher {
 
     const cached = lookUp();
     if (cached?.ok) return cached;
-    // Concurrent callers share one fetch; a recent attempt is not repeated.
-    if (entry.inFlight === undefined && this.deps.now() - entry.lastAttemptTs >= this.minRefetchIntervalMs) {
+    // Concurrent callers share one fetch; a recent attempt is not repeated, nor one to a failing server too soon.
+    if (entry.inFlight === undefined && this.deps.now() - entry.lastAttemptTs >= this.waitAfterLastAttempt(entry)) {
       entry.inFlight = this.refresh(serverName, entry, keyId, atTs).finally(() => {
         entry.inFlight = undefined;
       });
@@ -135,6 +148,13 @@ export class KeyFetcher {
     return { ok: false, reason: reasons.join('; ') };
   }
 
+  /** How long after its last attempt a server may be asked again. */
+  private waitAfterLastAttempt(entry: Entry): number {
+    if (entry.failures === 0) return this.minRefetchIntervalMs;
+    const backoff = Math.min(this.failureBackoffMs * 2 ** Math.min(entry.failures - 1, 52), this.maxFailureBackoffMs);
+    return Math.max(this.minRefetchIntervalMs, backoff);
+  }
+
   private entry(serverName: string): Entry {
     let entry = this.entries.get(serverName);
     if (entry === undefined) {
@@ -142,6 +162,7 @@ export class KeyFetcher {
         known: undefined,
         lastAttemptTs: -Infinity,
         lastFailure: undefined,
+        failures: 0,
         loaded: Promise.resolve(),
         inFlight: undefined,
       };
@@ -193,12 +214,14 @@ export class KeyFetcher {
 
     if (chosen === undefined) {
       entry.lastFailure = failures.join('; ');
+      entry.failures += 1;
       this.deps.logger?.warn('could not fetch server keys', { serverName, reason: entry.lastFailure });
       return;
     }
     const fetchedTs = this.deps.now();
     entry.known = { keys: chosen.keys, fetchedTs };
     entry.lastFailure = undefined;
+    entry.failures = 0;
     const stored: StoredServerKeys = {
       response: chosen.response,
       fetchedTs,

@@ -17,6 +17,8 @@ export interface AppDeps {
   readonly server: LocalServer;
   /** The X-Matrix middleware; it sets res.locals.origin. */
   readonly authenticate: RequestHandler;
+  /** Run after authentication: the per-origin rate limits (src/http/rate-limit-middleware.ts); none when absent. */
+  readonly rateLimit?: readonly RequestHandler[];
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
   readonly now?: () => number;
@@ -29,7 +31,7 @@ export function createApp(deps: AppDeps): Express {
   app.set('etag', false);
   app.use(requestLog(deps.logger));
   app.use(localServerRoutes(deps.server, deps.now ?? Date.now, deps.version ?? '0.1.0'));
-  app.use(federationRoutes(deps.missingEvents, [deps.authenticate], jsonBody(deps.bodyLimitBytes)));
+  app.use(federationRoutes(deps.missingEvents, [deps.authenticate, ...(deps.rateLimit ?? [])], jsonBody(deps.bodyLimitBytes)));
   app.use(notFound);
   app.use(errorHandler(deps.logger));
   return app;

@@ -6,6 +6,7 @@
  */
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RequestHandler } from 'express';
 import { generateSigningKey, type SigningKey } from '../../src/core/signing';
 import type { MissingEventsLimits } from '../../src/core/missing-events-request';
 import { signRequest } from '../../src/core/x-matrix';
@@ -32,6 +33,8 @@ export interface TestServiceOptions {
   readonly keyFetcherOptions?: KeyFetcherOptions;
   /** The service's logger; a silent one unless given. */
   readonly logger?: Logger;
+  /** Middleware run after authentication (the rate limits); none unless given. */
+  readonly rateLimit?: readonly RequestHandler[];
 }
 
 export interface TestService {
@@ -61,6 +64,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     missingEvents: { events: new EventStore(graph), limits: options.limits ?? DEFAULT_LIMITS },
     server: { serverName, signingKey },
     authenticate: xMatrixAuth({ serverName, keyFetcher, now, logger }),
+    rateLimit: options.rateLimit,
     logger,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
   });

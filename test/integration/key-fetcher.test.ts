@@ -7,10 +7,11 @@
 import { readFileSync } from 'node:fs';
 import { createServer, Server } from 'node:https';
 import { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import type { Driver } from 'neo4j-driver';
 import { generateSigningKey, SigningKey, signJson } from '../../src/core/signing';
-import { createHttpsFetchJson } from '../../src/federation/https-client';
+import { createHttpsFetchJson, type HttpsClientOptions } from '../../src/federation/https-client';
 import { KeyFetcher, KeyFetcherOptions, TrustedKeyServer } from '../../src/federation/key-fetcher';
 import { ServerDiscovery } from '../../src/federation/server-discovery';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
@@ -26,6 +27,9 @@ interface Answer {
   readonly body: unknown;
   /** Milliseconds to wait before answering; Infinity never answers. */
   readonly delayMs?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Instead of `body`: `count` chunks of `chunk`, one every `intervalMs`, with no Content-Length. */
+  readonly stream?: { readonly chunk: string; readonly count: number; readonly intervalMs: number };
 }
 
 interface SeenRequest {
@@ -39,6 +43,8 @@ interface TestServer {
   readonly name: string;
   readonly port: number;
   readonly requests: SeenRequest[];
+  /** The SNI of each request's connection (false: none was sent). */
+  readonly servernames: (string | false | null)[];
   answer: (request: SeenRequest) => Answer;
 }
 
@@ -72,6 +78,7 @@ async function startServer(
   answer: TestServer['answer'] = () => ({ status: 404, body: { errcode: 'M_UNRECOGNIZED' } }),
 ): Promise<TestServer> {
   const requests: SeenRequest[] = [];
+  const servernames: (string | false | null)[] = [];
   const state = { answer };
   const server = createServer({ key: PRIVATE_KEY, cert: CERTIFICATE }, (req, res) => {
     const chunks: Buffer[] = [];
@@ -85,11 +92,21 @@ async function startServer(
         body: text ? JSON.parse(text) : undefined,
       };
       requests.push(seen);
-      const { status, body, delayMs = 0 } = state.answer(seen);
+      servernames.push((req.socket as TLSSocket).servername);
+      const { status, body, delayMs = 0, headers = {}, stream } = state.answer(seen);
       if (delayMs === Infinity) return;
       setTimeout(() => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
+        res.writeHead(status, { 'content-type': 'application/json', ...headers });
+        if (stream === undefined) return res.end(JSON.stringify(body));
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed || sent === stream.count) {
+            clearInterval(timer);
+            return res.end();
+          }
+          sent += 1;
+          res.write(stream.chunk);
+        }, stream.intervalMs);
       }, delayMs);
     });
   });
@@ -100,6 +117,7 @@ async function startServer(
     name: `localhost:${port}`,
     port,
     requests,
+    servernames,
     get answer() {
       return state.answer;
     },
@@ -141,7 +159,7 @@ function newKey(): SigningKey {
   return generateSigningKey(`t${Math.random().toString(36).slice(2, 10)}`);
 }
 
-interface FetcherSettings extends KeyFetcherOptions {
+interface FetcherSettings extends KeyFetcherOptions, Pick<HttpsClientOptions, 'maxResponseBytes' | 'resolveAddresses' | 'isAllowedAddress'> {
   readonly verifyTls?: boolean;
   readonly allowPrivateAddresses?: boolean;
   readonly trustOurCertificate?: boolean;
@@ -152,6 +170,9 @@ function makeFetcher(settings: FetcherSettings = {}): KeyFetcher {
     verifyTls: settings.verifyTls ?? true,
     allowPrivateAddresses: settings.allowPrivateAddresses ?? true,
     extraCaCertificates: settings.trustOurCertificate === false ? [] : [CERTIFICATE],
+    maxResponseBytes: settings.maxResponseBytes,
+    resolveAddresses: settings.resolveAddresses,
+    isAllowedAddress: settings.isAllowedAddress,
   });
   // The names in these tests carry ports, so discovery stops at step 2 and never looks up SRV records.
   const discovery = new ServerDiscovery({ fetchJson, resolveSrv: async () => [], now });
@@ -506,5 +527,130 @@ describe('the network edge', () => {
       ok: false,
       reason: expect.stringMatching(/the response from .* is (more than )?\d+ bytes/),
     });
+  });
+
+  it('refuses a response sent without Content-Length once it passes the cap', async () => {
+    const server = await startServer(() => ({ status: 200, body: undefined, stream: { chunk: 'x'.repeat(1024), count: 200, intervalMs: 1 } }));
+    await expect(makeFetcher({ maxResponseBytes: 64 * 1024 }).getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`the response from https://localhost:${server.port}/_matrix/key/v2/server is more than 65536 bytes`),
+    });
+  });
+
+  it('gives up on a server that sends its answer a byte at a time, at the same deadline', async () => {
+    const server = await startServer(() => ({ status: 200, body: undefined, stream: { chunk: ' ', count: 100, intervalMs: 50 } }));
+    const started = Date.now();
+    await expect(makeFetcher({ timeoutMs: 300 }).getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`no answer from https://localhost:${server.port}/_matrix/key/v2/server within 300 ms`),
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('follows no redirect: a 302 to a server that would answer is a failure, and that server is never asked', async () => {
+    const key = newKey();
+    const elsewhere = await startServer();
+    elsewhere.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const server = await startServer(() => ({
+      status: 302,
+      body: {},
+      headers: { location: `https://localhost:${elsewhere.port}/_matrix/key/v2/server` },
+    }));
+    await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: false,
+      reason: `no keys of ${server.name} are known; fetching from ${server.name} failed: GET /_matrix/key/v2/server answered HTTP 302`,
+    });
+    expect(server.requests).toHaveLength(1);
+    expect(elsewhere.requests).toHaveLength(0);
+  });
+
+  it('connects to the address it checked, looking the name up once (no DNS rebinding), with the name as SNI and Host', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    // 127.0.0.1 stands for a public address here; the second answer, 127.0.0.2, for an inward one.
+    const lookups: string[] = [];
+    const resolveAddresses = async (hostname: string) => {
+      lookups.push(hostname);
+      return [{ address: lookups.length === 1 ? '127.0.0.1' : '127.0.0.2', family: 4 }];
+    };
+    const fetcher = makeFetcher({ resolveAddresses, isAllowedAddress: (address) => address === '127.0.0.1' });
+
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(lookups).toEqual(['localhost']);
+    expect(server.requests.map((request) => request.host)).toEqual([server.name]);
+    expect(server.servernames).toEqual(['localhost']);
+
+    // The name now answers inward: refused before any connection.
+    await expect(fetcher.getVerifyKey(server.name, 'ed25519:rotated', time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('refusing to connect to localhost: it resolves to the private address 127.0.0.2'),
+    });
+    expect(lookups).toEqual(['localhost', 'localhost']);
+    expect(server.requests).toHaveLength(1);
+  });
+
+  it('refuses a name whose answer mixes public and private addresses', async () => {
+    const server = await startServer();
+    const resolveAddresses = async () => [
+      { address: '127.0.0.1', family: 4 },
+      { address: '10.0.0.1', family: 4 },
+    ];
+    const fetcher = makeFetcher({ resolveAddresses, isAllowedAddress: (address) => address === '127.0.0.1' });
+    await expect(fetcher.getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('refusing to connect to localhost: it resolves to the private address 10.0.0.1'),
+    });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('backs off a failing server: 1 s, 2 s, 4 s, then 4 s at most, and forgets the failures once it answers', async () => {
+    const key = newKey();
+    const server = await startServer(() => ({ status: 500, body: { errcode: 'M_UNKNOWN' } }));
+    const fetcher = makeFetcher({ minRefetchIntervalMs: 0, failureBackoffMs: 1000, maxFailureBackoffMs: 4000 });
+    const attempt = () => fetcher.getVerifyKey(server.name, key.keyId, time);
+    const start = time;
+    const attemptsAt = async (offsets: number[]) => {
+      const counts: number[] = [];
+      for (const offset of offsets) {
+        time = start + offset;
+        const result = await attempt();
+        expect(result).toMatchObject({ ok: false, reason: expect.stringContaining('GET /_matrix/key/v2/server answered HTTP 500') });
+        counts.push(server.requests.length);
+      }
+      return counts;
+    };
+    // Attempts at 0, 1000 (+1 s), 3000 (+2 s), 7000 (+4 s), 11000 (+4 s, the maximum); every other call is answered
+    // from the last failure without a request.
+    expect(await attemptsAt([0, 999, 1000, 2999, 3000, 6999, 7000, 10_999, 11_000])).toEqual([1, 1, 2, 2, 3, 3, 4, 4, 5]);
+
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    time = start + 15_000;
+    await expect(attempt()).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(server.requests).toHaveLength(6);
+
+    // A new failure starts again at 1 s.
+    server.answer = () => ({ status: 500, body: {} });
+    time = start + 15_000;
+    await fetcher.getVerifyKey(server.name, 'ed25519:other', time);
+    expect(server.requests).toHaveLength(7);
+    time = start + 16_000;
+    await fetcher.getVerifyKey(server.name, 'ed25519:other', time);
+    expect(server.requests).toHaveLength(8);
+  });
+
+  it('makes one request for concurrent verifications of different keys of one server, and of a failing server', async () => {
+    const keys = Array.from({ length: 6 }, () => newKey());
+    const server = await startServer();
+    server.answer = (request) => ({ ...servingKeys(() => keyResponse(server.name, keys))(request), delayMs: 100 });
+    const fetcher = makeFetcher();
+    const results = await Promise.all(keys.map((key) => fetcher.getVerifyKey(server.name, key.keyId, time)));
+    expect(results).toEqual(keys.map((key) => ({ ok: true, publicKey: key.publicKey })));
+    expect(server.requests).toHaveLength(1);
+
+    const failing = await startServer(() => ({ status: 503, body: {}, delayMs: 100 }));
+    const failures = await Promise.all(keys.map((key) => fetcher.getVerifyKey(failing.name, key.keyId, time)));
+    expect(failures.map((result) => result.ok)).toEqual(keys.map(() => false));
+    expect(failing.requests).toHaveLength(1);
   });
 });

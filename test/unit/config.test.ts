@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       trustedKeyServers: [],
       logLevel: 'info',
       demoRoomEvents: 2000,
+      rcFederation: { windowMs: 1000, sleepLimit: 10, sleepDelayMs: 500, rejectLimit: 50, concurrent: 3 },
     });
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -36,6 +37,11 @@ describe('loadConfig', () => {
       FEDERATION_ALLOW_PRIVATE_ADDRESSES: '1',
       MISSING_EVENTS_MAX_LIMIT: '50',
       TRUSTED_KEY_SERVERS: 'notary.example ed25519:a abc, other.example ed25519:x def ed25519:y ghi',
+      RC_FEDERATION_WINDOW_MS: '2000',
+      RC_FEDERATION_SLEEP_LIMIT: '20',
+      RC_FEDERATION_SLEEP_DELAY_MS: '0',
+      RC_FEDERATION_REJECT_LIMIT: '100',
+      RC_FEDERATION_CONCURRENT: '1',
     });
     expect(config.serverName).toBe('example.org:8448');
     expect(config.port).toBe(0);
@@ -43,6 +49,7 @@ describe('loadConfig', () => {
     expect(config.federationVerifyTls).toBe(false);
     expect(config.federationAllowPrivateAddresses).toBe(true);
     expect(config.missingEventsMaxLimit).toBe(50);
+    expect(config.rcFederation).toEqual({ windowMs: 2000, sleepLimit: 20, sleepDelayMs: 0, rejectLimit: 100, concurrent: 1 });
     expect(config.trustedKeyServers).toEqual([
       { serverName: 'notary.example', verifyKeys: { 'ed25519:a': 'abc' } },
       { serverName: 'other.example', verifyKeys: { 'ed25519:x': 'def', 'ed25519:y': 'ghi' } },
@@ -56,6 +63,9 @@ describe('loadConfig', () => {
     [{ NEO4J_URI: 'http://localhost:7474' }, 'NEO4J_URI is invalid: must be a valid uri with a scheme matching the bolt|bolt\\+s|bolt\\+ssc|neo4j|neo4j\\+s|neo4j\\+ssc pattern'],
     [{ FEDERATION_VERIFY_TLS: 'maybe' }, 'FEDERATION_VERIFY_TLS is invalid: must be a boolean'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL is invalid: must be one of [error, warn, info, debug]'],
+    [{ RC_FEDERATION_CONCURRENT: '0' }, 'RC_FEDERATION_CONCURRENT is invalid: must be greater than or equal to 1'],
+    [{ RC_FEDERATION_WINDOW_MS: '1.5' }, 'RC_FEDERATION_WINDOW_MS is invalid: must be an integer'],
+    [{ RC_FEDERATION_SLEEP_DELAY_MS: '-1' }, 'RC_FEDERATION_SLEEP_DELAY_MS is invalid: must be greater than or equal to 0'],
     [{ TRUSTED_KEY_SERVERS: 'notary.example' }, 'TRUSTED_KEY_SERVERS is invalid: "notary.example" is not "server_name key_id public_key ..."'],
     [{ TRUSTED_KEY_SERVERS: 'notary.example rsa:1 abc' }, 'TRUSTED_KEY_SERVERS is invalid: rsa:1 is not an ed25519 key ID'],
   ])('names the bad variable: %j', (env, message) => {
