@@ -22,6 +22,7 @@ export interface Config {
     readonly password?: string;
     readonly database?: string;
     readonly maxConnections?: number;
+    readonly queryTimeoutMs?: number;
   };
   readonly bodyLimitBytes: number;
   readonly missingEventsMaxLimit: number;
@@ -55,6 +56,8 @@ const schema = Joi.object({
   // Neo4j gains nothing from more concurrent queries than it has cores to run them: measured on 2 cores, 64
   // callers through 4 connections answer faster than through 100 (npm run bench -- endpoint).
   NEO4J_MAX_CONNECTIONS: Joi.number().integer().min(1).default(() => 2 * availableParallelism()),
+  // A walk takes milliseconds; one that runs this long is stopped and answered 503 M_UNAVAILABLE.
+  NEO4J_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
   BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(1024 * 1024),
   MISSING_EVENTS_MAX_LIMIT: Joi.number().integer().min(1).max(1000).default(20),
   MAX_LATEST_EVENTS: Joi.number().integer().min(1).default(256),
@@ -72,6 +75,9 @@ const schema = Joi.object({
   RC_FEDERATION_REJECT_LIMIT: Joi.number().integer().min(1).default(50),
   RC_FEDERATION_CONCURRENT: Joi.number().integer().min(1).default(3),
 }).unknown(true);
+
+/** Every environment variable the service reads (the schema's keys), for checks such as the compose file's test. */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.describe().keys as Record<string, unknown>);
 
 export class ConfigError extends Error {}
 
@@ -92,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       password: value.NEO4J_PASSWORD,
       database: value.NEO4J_DATABASE,
       maxConnections: value.NEO4J_MAX_CONNECTIONS,
+      queryTimeoutMs: value.NEO4J_QUERY_TIMEOUT_MS,
     }),
     bodyLimitBytes: value.BODY_LIMIT_BYTES,
     missingEventsMaxLimit: value.MISSING_EVENTS_MAX_LIMIT,

@@ -14,6 +14,7 @@ export const ERRCODE_STATUS = {
   M_TOO_LARGE: 413,
   M_LIMIT_EXCEEDED: 429,
   M_UNKNOWN: 500,
+  M_UNAVAILABLE: 503,
 } as const satisfies Record<string, number>;
 
 export type ErrCode = keyof typeof ERRCODE_STATUS;

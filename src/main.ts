@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadConfig, type Config } from './config';
 import { createLogger, type Logger } from './logger';
 import { connectGraph } from './store/connect';
-import { applySchema, type Graph } from './store/neo4j';
+import { applySchema, assertReady, type Graph } from './store/neo4j';
 import { EventStore } from './store/event-store';
 import { Neo4jServerKeyStore } from './store/server-key-store';
 import { loadOrCreateSigningKey } from './federation/local-signing-key';
@@ -25,7 +25,8 @@ import { PROJECT_ROOT } from './paths';
 
 const DATA_DIR = join(PROJECT_ROOT, '.data');
 
-async function main(): Promise<void> {
+/** Starts the service as configured by the environment; resolves once it listens. `maxtryx serve` calls it. */
+export async function serve(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig(process.env);
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     },
     server: { serverName: config.serverName, signingKey: key },
     authenticate: xMatrixAuth({ serverName: config.serverName, keyFetcher, now, logger }),
+    assertReady: () => assertReady(graph),
     rateLimit: [federationRateLimit(new FederationRateLimiter(config.rcFederation)), oneWalkPerRoom()],
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -94,17 +96,34 @@ async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKey
   );
 }
 
+/**
+ * On SIGINT or SIGTERM: stop accepting connections, let the requests in flight get their answers (at most
+ * SHUTDOWN_GRACE_MS, then their connections are closed and the exit code says so), close the driver, exit.
+ */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 function shutdownOn(signals: NodeJS.Signals[], server: Server, graph: Graph, logger: Logger): void {
   for (const signal of signals) {
     process.once(signal, () => {
       logger.info('shutting down', { signal });
-      server.close(() => void graph.driver.close().then(() => process.exit(0)));
-      server.closeAllConnections();
+      let exitCode = 0;
+      const force = setTimeout(() => {
+        logger.error('requests still in flight after the grace period; closing their connections', { grace_ms: SHUTDOWN_GRACE_MS });
+        exitCode = 1;
+        server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      server.close(() => {
+        clearTimeout(force);
+        void graph.driver.close().then(() => process.exit(exitCode));
+      });
+      server.closeIdleConnections();
     });
   }
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`Start-up failed: ${error.message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  serve().catch((error: Error) => {
+    process.stderr.write(`Start-up failed: ${error.message}\n`);
+    process.exit(1);
+  });
+}

@@ -27,11 +27,7 @@ export interface ProgramDeps {
 }
 
 const LOADED: ProgramDeps = {
-  serve: async () => {
-    // TEMPORARY until src/main.ts exports serve() (helper "ops"): a src/main.ts without it starts itself on load.
-    const service = (await import('../main')) as { serve?: () => Promise<void> };
-    if (typeof service.serve === 'function') await service.serve();
-  },
+  serve: async () => (await import('../main')).serve(),
   runBench: async (argv) => (await import('./bench')).runBench(argv),
 };
 

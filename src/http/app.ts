@@ -8,7 +8,9 @@ import type { Logger } from '../logger';
 import type { MissingEventsDeps } from '../service/get-missing-events';
 import type { LocalServer } from '../service/server-keys';
 import { errorHandler, notFound } from './errors';
+import { healthRoutes } from './health';
 import { jsonBody } from './json-body';
+import { createMetrics } from './metrics';
 import { requestLog } from './request-log';
 import { federationRoutes, localServerRoutes } from './routes';
 
@@ -19,6 +21,8 @@ export interface AppDeps {
   readonly authenticate: RequestHandler;
   /** Run after authentication: the per-origin rate limits (src/http/rate-limit-middleware.ts); none when absent. */
   readonly rateLimit?: readonly RequestHandler[];
+  /** What GET /ready checks (Neo4j answers, schema applied); /ready always answers ready when absent. */
+  readonly assertReady?: () => Promise<void>;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
   readonly now?: () => number;
@@ -29,7 +33,11 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  const metrics = createMetrics();
   app.use(requestLog(deps.logger));
+  app.use(metrics.count);
+  app.use(metrics.routes);
+  app.use(healthRoutes(deps.assertReady ?? (async () => {})));
   app.use(localServerRoutes(deps.server, deps.now ?? Date.now, deps.version ?? '0.1.0'));
   app.use(federationRoutes(deps.missingEvents, [deps.authenticate, ...(deps.rateLimit ?? [])], jsonBody(deps.bodyLimitBytes)));
   app.use(notFound);

@@ -1,25 +1,34 @@
 /**
  * The error middleware: a MatrixError becomes its status and `{"errcode", "error"}`; body-parser's errors become
- * M_TOO_LARGE and M_NOT_JSON; anything else is a 500 M_UNKNOWN with a generic message, its details logged only.
+ * M_TOO_LARGE and M_NOT_JSON; Neo4j being unreachable, busy or too slow becomes 503 M_UNAVAILABLE with
+ * Retry-After; anything else is a 500 M_UNKNOWN with a generic message, its details logged only.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { Neo4jError } from 'neo4j-driver';
 import { MatrixError } from '../errors';
 import type { Logger } from '../logger';
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     const matrixError = toMatrixError(error);
-    if (matrixError.errcode === 'M_UNKNOWN') {
+    if (matrixError.errcode === 'M_UNKNOWN' || matrixError.errcode === 'M_UNAVAILABLE') {
       logger.error('request failed', { request_id: res.locals.requestId, path: req.path, error: describe(error) });
     }
     res.locals.errcode = matrixError.errcode;
     if (res.headersSent) return;
+    if (matrixError.errcode === 'M_UNAVAILABLE') res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(matrixError.status).json(matrixError.toJSON());
   };
 }
 
+/** How long a caller should wait after a 503: Neo4j restarts in a few seconds, and the driver reconnects by itself. */
+const RETRY_AFTER_SECONDS = 2;
+
 function toMatrixError(error: unknown): MatrixError {
   if (error instanceof MatrixError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new MatrixError('M_UNAVAILABLE', 'The room graph is unavailable at the moment; retry shortly');
+  }
   const status = (error as { status?: unknown; type?: unknown }).status;
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.too.large' || status === 413) return new MatrixError('M_TOO_LARGE', 'The request body is too large');
@@ -32,6 +41,21 @@ function toMatrixError(error: unknown): MatrixError {
     return new MatrixError('M_INVALID_PARAM', 'The request path is not valid percent-encoded UTF-8');
   }
   return new MatrixError('M_UNKNOWN', 'Internal server error');
+}
+
+/**
+ * neo4j-driver's errors that mean "not now" rather than "wrong": no connection (ServiceUnavailable, SessionExpired),
+ * no free connection in time, a transient server error, or the query's timeout (NEO4J_QUERY_TIMEOUT_MS).
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Neo4jError)) return false;
+  return (
+    error.code === 'ServiceUnavailable' ||
+    error.code === 'SessionExpired' ||
+    error.code.startsWith('Neo.TransientError.') ||
+    error.code === 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration' ||
+    /acquisition timed out/i.test(error.message)
+  );
 }
 
 function describe(error: unknown): string {

@@ -24,8 +24,9 @@ export function federationRoutes(deps: MissingEventsDeps, authenticate: RequestH
       if (Array.isArray(req.body.latest_events)) res.locals.latestCount = req.body.latest_events.length;
       if (Array.isArray(req.body.earliest_events)) res.locals.earliestCount = req.body.earliest_events.length;
     }
-    const pdus = await getMissingEvents(deps, origin, roomId, req.body);
+    const { pdus, redacted } = await getMissingEvents(deps, origin, roomId, req.body);
     res.locals.eventCount = pdus.length;
+    res.locals.redactedCount = redacted;
     // Each PDU goes out as the JSON string it was imported as: no re-encoding, byte for byte what was signed.
     res.type('application/json').send(`{"events":[${pdus.join(',')}]}`);
   });

@@ -16,11 +16,17 @@ export interface MissingEventsDeps {
   readonly limits: MissingEventsLimits;
 }
 
+/** The PDUs to send, oldest first, and how many of them are redactions. */
+export interface MissingEventsAnswer {
+  readonly pdus: readonly string[];
+  readonly redacted: number;
+}
+
 /**
  * Returns the PDUs to send, oldest first: each the JSON string it was imported as when the origin may see it, its
  * redaction otherwise.
  */
-export async function getMissingEvents(deps: MissingEventsDeps, origin: string, roomId: string, body: unknown): Promise<string[]> {
+export async function getMissingEvents(deps: MissingEventsDeps, origin: string, roomId: string, body: unknown): Promise<MissingEventsAnswer> {
   const request = parseMissingEventsRequest(roomId, body, deps.limits);
   // One round trip reads the room-access facts and walks; the walk's events are sent only once they allow it.
   const answer = await deps.events.missingEvents(request, origin);
@@ -29,5 +35,11 @@ export async function getMissingEvents(deps: MissingEventsDeps, origin: string, 
   const { room, events } = answer;
   assertOriginMayRead(room, origin);
   const version = getRoomVersion(room.room_version)!;
-  return events.map((event) => (isVisibleToServer(event) ? event.pdu : JSON.stringify(redactEvent(JSON.parse(event.pdu), version))));
+  let redacted = 0;
+  const pdus = events.map((event) => {
+    if (isVisibleToServer(event)) return event.pdu;
+    redacted += 1;
+    return JSON.stringify(redactEvent(JSON.parse(event.pdu), version));
+  });
+  return { pdus, redacted };
 }

@@ -13,20 +13,30 @@ export interface Neo4jSettings {
   readonly database?: string;
   /** The driver's connection pool size; the driver's default (100) when unset. */
   readonly maxConnections?: number;
+  /** How long a hot-path read (readOnce) may run in Neo4j before it is stopped; none when unset. */
+  readonly queryTimeoutMs?: number;
 }
 
 export interface Graph {
   readonly driver: Driver;
   readonly database: string | undefined;
+  readonly queryTimeoutMs?: number;
 }
+
+// Fail fast when Neo4j is down or the pool is exhausted: a request waits at most this long for a connection, and
+// answers 503 M_UNAVAILABLE instead of hanging (the driver's defaults are 30 s and 60 s).
+const CONNECT_TIMEOUT_MS = 2_000;
+const ACQUIRE_TIMEOUT_MS = 2_000;
 
 export function openGraph(settings: Neo4jSettings): Graph {
   const auth = settings.user ? neo4j.auth.basic(settings.user, settings.password ?? '') : undefined;
   const driver = neo4j.driver(settings.uri, auth, {
     disableLosslessIntegers: false,
+    connectionTimeout: CONNECT_TIMEOUT_MS,
+    connectionAcquisitionTimeout: ACQUIRE_TIMEOUT_MS,
     ...(settings.maxConnections === undefined ? {} : { maxConnectionPoolSize: settings.maxConnections }),
   });
-  return { driver, database: settings.database || undefined };
+  return { driver, database: settings.database || undefined, queryTimeoutMs: settings.queryTimeoutMs };
 }
 
 export async function readTx<T>(graph: Graph, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
@@ -55,7 +65,8 @@ export async function writeTx<T>(graph: Graph, work: (tx: ManagedTransaction) =>
 export async function readOnce<T extends RecordShape>(graph: Graph, query: string, params: object): Promise<T[]> {
   const session = graph.driver.session({ database: graph.database, defaultAccessMode: neo4j.session.READ });
   try {
-    const result = await withoutStackTrace(() => session.run(query, params));
+    const config = graph.queryTimeoutMs === undefined ? undefined : { timeout: graph.queryTimeoutMs };
+    const result = await withoutStackTrace(() => session.run(query, params, config));
     return result.records.map((record) => record.toObject() as T);
   } finally {
     await session.close();
@@ -106,7 +117,13 @@ export function int(value: number) {
   return neo4j.int(value);
 }
 
-const SCHEMA = loadCypher(['schema', 'schema-await']);
+const SCHEMA = loadCypher(['schema', 'schema-await', 'schema-check']);
+
+/** Throws unless Neo4j answers and the schema is applied: what /ready reports. */
+export async function assertReady(graph: Graph): Promise<void> {
+  const [row] = await readOnce<{ found: unknown }>(graph, SCHEMA['schema-check'], {});
+  if (plain(row?.found) !== 3) throw new Error('the room graph schema is not applied');
+}
 
 export async function applySchema(graph: Graph): Promise<void> {
   const session = graph.driver.session({ database: graph.database });

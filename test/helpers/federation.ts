@@ -17,7 +17,7 @@ import { createApp } from '../../src/http/app';
 import { xMatrixAuth } from '../../src/http/x-matrix-auth';
 import { createLogger, type Logger } from '../../src/logger';
 import { EventStore } from '../../src/store/event-store';
-import type { Graph } from '../../src/store/neo4j';
+import { assertReady, type Graph } from '../../src/store/neo4j';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
 
 /** The configuration defaults (src/config.ts): MISSING_EVENTS_MAX_LIMIT, MAX_LATEST_EVENTS, MAX_EARLIEST_EVENTS. */
@@ -35,6 +35,10 @@ export interface TestServiceOptions {
   readonly logger?: Logger;
   /** Middleware run after authentication (the rate limits); none unless given. */
   readonly rateLimit?: readonly RequestHandler[];
+  /** Where the walk reads rooms; `graph` unless given (a Neo4j that is down, to test outages). */
+  readonly eventsGraph?: Graph;
+  /** What /ready checks; assertReady(eventsGraph) unless given. */
+  readonly assertReady?: () => Promise<void>;
 }
 
 export interface TestService {
@@ -61,7 +65,8 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     { trustedKeyServers: [], timeoutMs: 5_000, ...options.keyFetcherOptions },
   );
   const app = createApp({
-    missingEvents: { events: new EventStore(graph), limits: options.limits ?? DEFAULT_LIMITS },
+    missingEvents: { events: new EventStore(options.eventsGraph ?? graph), limits: options.limits ?? DEFAULT_LIMITS },
+    assertReady: options.assertReady ?? (() => assertReady(options.eventsGraph ?? graph)),
     server: { serverName, signingKey },
     authenticate: xMatrixAuth({ serverName, keyFetcher, now, logger }),
     rateLimit: options.rateLimit,
@@ -94,6 +99,8 @@ export interface Reply {
   readonly json: unknown;
   /** The body exactly as received. */
   readonly text: string;
+  /** The Retry-After header (signedPost only). */
+  readonly retryAfter?: string;
 }
 
 export interface SignedPostOptions {
@@ -129,7 +136,7 @@ export async function signedPost(options: SignedPostOptions): Promise<Reply> {
     headers: { 'content-type': 'application/json', authorization, ...options.headers },
     body: text,
   });
-  return reply(response.status, await response.text());
+  return { ...reply(response.status, await response.text()), retryAfter: response.headers.get('retry-after') ?? undefined };
 }
 
 export interface RawRequestOptions {

@@ -9,7 +9,7 @@ describe('loadConfig', () => {
       host: '127.0.0.1',
       port: 8008,
       signingKeyPath: '.data/signing.key',
-      neo4j: { uri: undefined, user: undefined, password: undefined, database: undefined, maxConnections: 2 * availableParallelism() },
+      neo4j: { uri: undefined, user: undefined, password: undefined, database: undefined, maxConnections: 2 * availableParallelism(), queryTimeoutMs: 5000 },
       bodyLimitBytes: 1048576,
       missingEventsMaxLimit: 20,
       maxLatestEvents: 256,
@@ -45,7 +45,7 @@ describe('loadConfig', () => {
     });
     expect(config.serverName).toBe('example.org:8448');
     expect(config.port).toBe(0);
-    expect(config.neo4j).toEqual({ uri: 'neo4j://db.example:7687', user: 'neo4j', password: 'secret', database: undefined, maxConnections: 6 });
+    expect(config.neo4j).toEqual({ uri: 'neo4j://db.example:7687', user: 'neo4j', password: 'secret', database: undefined, maxConnections: 6, queryTimeoutMs: 5000 });
     expect(config.federationVerifyTls).toBe(false);
     expect(config.federationAllowPrivateAddresses).toBe(true);
     expect(config.missingEventsMaxLimit).toBe(50);

@@ -1,0 +1,65 @@
+/**
+ * GET /metrics in Prometheus's text format (prom-client), from one registry per app: requests by route, status and
+ * errcode, their latency, the events get_missing_events returned and how many of them went out redacted, Neo4j
+ * being unavailable, and the process's own figures (CPU, memory, event loop lag). Counting is a few increments
+ * when a response finishes; labels are the route's pattern, never the room or the origin, so they stay few.
+ */
+import { Router, type RequestHandler } from 'express';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export interface Metrics {
+  readonly count: RequestHandler;
+  readonly routes: Router;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'maxtryx_http_requests_total',
+    help: 'HTTP requests answered, by route pattern, status and Matrix errcode ("" for none)',
+    labelNames: ['route', 'status', 'errcode'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'maxtryx_http_request_duration_seconds',
+    help: 'Time from receiving a request to finishing its answer, by route pattern',
+    labelNames: ['route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [registry],
+  });
+  const returned = new Counter({
+    name: 'maxtryx_missing_events_returned_total',
+    help: 'Events sent in get_missing_events answers',
+    registers: [registry],
+  });
+  const redacted = new Counter({
+    name: 'maxtryx_missing_events_redacted_total',
+    help: 'Events sent redacted because the calling server may not see them (history visibility)',
+    registers: [registry],
+  });
+  const unavailable = new Counter({
+    name: 'maxtryx_neo4j_unavailable_total',
+    help: 'Requests answered 503 because Neo4j was unreachable, busy or too slow',
+    registers: [registry],
+  });
+
+  const count: RequestHandler = (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      const errcode = (res.locals.errcode as string | undefined) ?? '';
+      requests.inc({ route, status: String(res.statusCode), errcode });
+      duration.observe({ route }, (performance.now() - started) / 1000);
+      if (typeof res.locals.eventCount === 'number') returned.inc(res.locals.eventCount);
+      if (typeof res.locals.redactedCount === 'number') redacted.inc(res.locals.redactedCount);
+      if (errcode === 'M_UNAVAILABLE') unavailable.inc();
+    });
+    next();
+  };
+  const routes = Router();
+  routes.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  return { count, routes };
+}

@@ -1,0 +1,103 @@
+/**
+ * SIGTERM with requests in flight: the real service (node dist/src/main.js) stops accepting, answers every request
+ * it had received, closes its driver and exits 0.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateSigningKey } from '../../src/core/signing';
+import { RoomBuilder } from '../../src/generator/room-builder';
+import { PROJECT_ROOT } from '../../src/paths';
+import { registerRoomKeys } from '../../src/service/demo-room';
+import type { Graph } from '../../src/store/neo4j';
+import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
+import { missingEventsPath, signedPost } from '../helpers/federation';
+import { importLines, openTestGraph } from '../helpers/graph';
+import { testNeo4j } from '../helpers/neo4j';
+
+const ALICE = '@alice:hs1.test';
+let graph: Graph;
+let dir: string;
+
+beforeAll(async () => {
+  graph = await openTestGraph();
+  dir = mkdtempSync(join(tmpdir(), 'maxtryx-shutdown-'));
+  try {
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'pipe' });
+  } catch (error) {
+    process.stderr.write(`tsc -p tsconfig.build.json reported errors:\n${(error as { stdout?: Buffer }).stdout?.toString() ?? ''}\n`);
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await graph.driver.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+it('answers all 30 requests in flight at SIGTERM, refuses new connections, and exits 0', async () => {
+  const room = new RoomBuilder('10', 'shutdown/room');
+  room.create(ALICE);
+  room.add({ type: 'm.room.member', state_key: ALICE, sender: ALICE, content: { membership: 'join' } });
+  for (let i = 0; i < 30; i++) room.add({ type: 'm.room.message', sender: ALICE, content: { msgtype: 'm.text', body: `m${i}` } });
+  expect((await importLines(graph, room.events)).problems).toEqual([]);
+  const identity = generateSigningKey('shut1');
+  await registerRoomKeys({ room_id: '!keys:us.test', room_version: '10', servers: new Map([['hs1.test', identity]]) }, new Neo4jServerKeyStore(graph), Date.now());
+
+  const { uri, user, password, database } = testNeo4j();
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'src', 'main.js')], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env, NEO4J_URI: uri, NEO4J_USER: user || '', NEO4J_PASSWORD: password, NEO4J_DATABASE: database ?? '',
+      PORT: String(port), SERVER_NAME: 'us.test', SIGNING_KEY_PATH: join(dir, 'signing.key'), LOG_LEVEL: 'info',
+      // One origin sends all 30 at once: let the rate limits let them through.
+      RC_FEDERATION_SLEEP_LIMIT: '1000', RC_FEDERATION_REJECT_LIMIT: '1000', RC_FEDERATION_CONCURRENT: '100',
+    },
+  });
+  let log = '';
+  child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+  const exit = exited(child);
+  const url = `http://127.0.0.1:${port}`;
+  const started = Date.now();
+  while (!log.includes('"listening"')) {
+    if (Date.now() - started > 30_000) throw new Error(`the service did not start:\n${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+
+  // Thirty requests, each from a different latest event, sent at once; SIGTERM as soon as the first is answered.
+  const latest = room.events.slice(2).map((event) => event.event_id);
+  let firstAnswered!: () => void;
+  const first = new Promise<void>((resolve) => (firstAnswered = resolve));
+  const requests = latest.map((id) =>
+    signedPost({ url, path: missingEventsPath(room.roomId), origin: 'hs1.test', key: identity, destination: 'us.test', body: { latest_events: [id], limit: 20 } })
+      .then((reply) => {
+        firstAnswered();
+        return reply.status;
+      }, (error: Error) => `failed: ${error.message}`),
+  );
+  await first;
+  child.kill('SIGTERM');
+  const statuses = await Promise.all(requests);
+  expect(statuses).toEqual(latest.map(() => 200));
+  expect(await exit).toBe(0);
+  expect(log).toContain('"shutting down"');
+  // The listener is gone: a new connection is refused.
+  await expect(fetch(`${url}/health`)).rejects.toThrow();
+}, 120_000);
