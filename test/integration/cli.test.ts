@@ -3,7 +3,7 @@
  * (`node dist/src/cli/main.js`, as `maxtryx` runs it) spawned for its help, its query list, its usage errors and a
  * query on an imported room.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { PROJECT_ROOT } from '../../src/paths';
 import type { Graph } from '../../src/store/neo4j';
 import { importLines, openTestGraph } from '../helpers/graph';
 import { testNeo4j } from '../helpers/neo4j';
+import { buildDist } from '../helpers/build';
 import { queryGraph } from '../helpers/room-graph';
 
 const ALICE = '@alice:hs1.test';
@@ -51,12 +52,7 @@ beforeAll(async () => {
   right = r.add({ type: 'm.room.message', sender: BOB, content: { body: 'right' }, prev: [fork] });
   merge = r.add({ type: 'm.room.message', sender: ALICE, content: { body: 'merge' }, prev: [left, right] });
   expect((await importLines(graph, r.events)).problems).toEqual([]);
-  // The spawned program runs from dist/: build it as npm run does (type errors elsewhere do not stop tsc emitting).
-  try {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'pipe' });
-  } catch (error) {
-    process.stderr.write(`tsc -p tsconfig.build.json reported errors:\n${(error as { stdout?: Buffer }).stdout?.toString() ?? ''}\n`);
-  }
+  buildDist();
 }, 180_000);
 
 afterAll(async () => {

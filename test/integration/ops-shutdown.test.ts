@@ -2,7 +2,7 @@
  * SIGTERM with requests in flight: the real service (node dist/src/main.js) stops accepting, answers every request
  * it had received, closes its driver and exits 0.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
 import { missingEventsPath, signedPost } from '../helpers/federation';
 import { importLines, openTestGraph } from '../helpers/graph';
 import { testNeo4j } from '../helpers/neo4j';
+import { buildDist } from '../helpers/build';
 
 const ALICE = '@alice:hs1.test';
 let graph: Graph;
@@ -24,11 +25,7 @@ let dir: string;
 beforeAll(async () => {
   graph = await openTestGraph();
   dir = mkdtempSync(join(tmpdir(), 'maxtryx-shutdown-'));
-  try {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: PROJECT_ROOT, stdio: 'pipe' });
-  } catch (error) {
-    process.stderr.write(`tsc -p tsconfig.build.json reported errors:\n${(error as { stdout?: Buffer }).stdout?.toString() ?? ''}\n`);
-  }
+  buildDist();
 }, 180_000);
 
 afterAll(async () => {
