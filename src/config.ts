@@ -25,6 +25,7 @@ export interface Config {
     readonly queryTimeoutMs?: number;
   };
   readonly bodyLimitBytes: number;
+  readonly requestDeadlineMs: number;
   readonly missingEventsMaxLimit: number;
   readonly maxLatestEvents: number;
   readonly maxEarliestEvents: number;
@@ -58,6 +59,9 @@ const schema = Joi.object({
   NEO4J_MAX_CONNECTIONS: Joi.number().integer().min(1).default(() => 2 * availableParallelism()),
   // A walk takes milliseconds; one that runs this long is stopped and answered 503 M_UNAVAILABLE.
   NEO4J_QUERY_TIMEOUT_MS: Joi.number().integer().min(100).default(5_000),
+  // Every request is answered within this, 503 M_UNAVAILABLE at worst; above the query timeout, so a slow walk is
+  // ended by Neo4j first, and this bounds what the query timeout cannot (Neo4j starting up, a queue, a key fetch).
+  REQUEST_DEADLINE_MS: Joi.number().integer().min(100).default(10_000),
   BODY_LIMIT_BYTES: Joi.number().integer().min(1024).default(1024 * 1024),
   MISSING_EVENTS_MAX_LIMIT: Joi.number().integer().min(1).max(1000).default(20),
   MAX_LATEST_EVENTS: Joi.number().integer().min(1).default(256),
@@ -101,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
       queryTimeoutMs: value.NEO4J_QUERY_TIMEOUT_MS,
     }),
     bodyLimitBytes: value.BODY_LIMIT_BYTES,
+    requestDeadlineMs: value.REQUEST_DEADLINE_MS,
     missingEventsMaxLimit: value.MISSING_EVENTS_MAX_LIMIT,
     maxLatestEvents: value.MAX_LATEST_EVENTS,
     maxEarliestEvents: value.MAX_EARLIEST_EVENTS,

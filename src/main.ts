@@ -17,6 +17,7 @@ import { ServerDiscovery } from './federation/server-discovery';
 import { KeyFetcher } from './federation/key-fetcher';
 import { xMatrixAuth } from './http/x-matrix-auth';
 import { createApp } from './http/app';
+import { createMetrics, type Metrics } from './http/metrics';
 import { FederationRateLimiter } from './http/rate-limit';
 import { federationRateLimit, oneWalkPerRoom } from './http/rate-limit-middleware';
 import { demoRoomFile, ensureDemoRoomFile, registerRoomKeys } from './service/demo-room';
@@ -41,7 +42,8 @@ export async function serve(): Promise<void> {
 
   const events = new EventStore(graph);
   const keyStore = new Neo4jServerKeyStore(graph);
-  if (!config.neo4j.uri) await demo(config, events, keyStore, logger);
+  const metrics = createMetrics();
+  if (!config.neo4j.uri) await demo(config, events, keyStore, logger, metrics);
 
   const { key, created } = loadOrCreateSigningKey(config.signingKeyPath);
   if (created) logger.info('generated a signing key', { path: config.signingKeyPath, key_id: key.keyId });
@@ -50,10 +52,11 @@ export async function serve(): Promise<void> {
     allowPrivateAddresses: config.federationAllowPrivateAddresses,
   });
   const keyFetcher = new KeyFetcher(
-    { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger },
+    { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger, metrics: metrics.keys },
     { trustedKeyServers: config.trustedKeyServers, timeoutMs: config.keyFetchTimeoutMs },
   );
   const app = createApp({
+    metrics,
     missingEvents: {
       events,
       limits: {
@@ -68,6 +71,7 @@ export async function serve(): Promise<void> {
     rateLimit: [federationRateLimit(new FederationRateLimiter(config.rcFederation)), oneWalkPerRoom()],
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
+    requestDeadlineMs: config.requestDeadlineMs,
   });
   const server: Server = app.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
@@ -80,12 +84,13 @@ export async function serve(): Promise<void> {
 }
 
 /** Imports the demo room into an empty database and tells the key fetcher its servers' keys. */
-async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKeyStore, logger: Logger): Promise<void> {
+async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKeyStore, logger: Logger, metrics: Metrics): Promise<void> {
   if (config.demoRoomEvents === 0) return;
   const keys = await ensureDemoRoomFile(DATA_DIR, config.demoRoomEvents);
   if ((await events.roomVersions([keys.room_id])).size === 0) {
     if ((await events.roomCount()) > 0) return;
     const summary = await importSources(events, [demoRoomFile(DATA_DIR)]);
+    metrics.recordImport(summary);
     logger.info('imported the demo room', { summary: describe(summary) });
   }
   await registerRoomKeys(keys, keyStore, Date.now());

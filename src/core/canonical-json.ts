@@ -2,6 +2,10 @@
  * Canonical JSON, as the Matrix spec defines it (appendices, "Canonical JSON"): object keys sorted by code point,
  * no insignificant whitespace, UTF-8 characters unescaped except the ones JSON requires, and only integers in
  * [-(2**53)+1, 2**53-1]. Signatures, content hashes and reference hashes are all computed over this form.
+ *
+ * Ours rather than matrix-org's `another-json`, which was tried and is not spec-compliant: it writes control
+ * characters as `\U0001` (JSON has only `\u0001`), sorts keys by UTF-16 code unit instead of code point, and
+ * accepts floats such as 1.5.
  */
 export class CanonicalJsonError extends Error {}
 

@@ -47,6 +47,13 @@ export interface KeyFetcherDeps {
   readonly store: ServerKeyStore;
   readonly now: () => number;
   readonly logger?: KeyFetcherLogger;
+  /** Counts for GET /metrics (src/http/metrics.ts): keys found in memory, and fetch attempts with their outcome. */
+  readonly metrics?: KeyFetcherMetrics;
+}
+
+export interface KeyFetcherMetrics {
+  cacheHit(): void;
+  fetched(outcome: 'ok' | 'failed'): void;
 }
 
 export interface KeyFetcherOptions {
@@ -131,7 +138,10 @@ export class KeyFetcher {
       entry.known ? findVerifyKey(entry.known.keys, entry.known.fetchedTs, keyId, atTs, allowOldKeys) : undefined;
 
     const cached = lookUp();
-    if (cached?.ok) return cached;
+    if (cached?.ok) {
+      this.deps.metrics?.cacheHit();
+      return cached;
+    }
     // Concurrent callers share one fetch; a recent attempt is not repeated, nor one to a failing server too soon.
     if (entry.inFlight === undefined && this.deps.now() - entry.lastAttemptTs >= this.waitAfterLastAttempt(entry)) {
       entry.inFlight = this.refresh(serverName, entry, keyId, atTs).finally(() => {
@@ -216,8 +226,10 @@ export class KeyFetcher {
       entry.lastFailure = failures.join('; ');
       entry.failures += 1;
       this.deps.logger?.warn('could not fetch server keys', { serverName, reason: entry.lastFailure });
+      this.deps.metrics?.fetched('failed');
       return;
     }
+    this.deps.metrics?.fetched('ok');
     const fetchedTs = this.deps.now();
     entry.known = { keys: chosen.keys, fetchedTs };
     entry.lastFailure = undefined;

@@ -7,10 +7,11 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from '../logger';
 import type { MissingEventsDeps } from '../service/get-missing-events';
 import type { LocalServer } from '../service/server-keys';
+import { requestDeadline } from './deadline';
 import { errorHandler, notFound } from './errors';
 import { healthRoutes } from './health';
 import { jsonBody } from './json-body';
-import { createMetrics } from './metrics';
+import { createMetrics, type Metrics } from './metrics';
 import { requestLog } from './request-log';
 import { federationRoutes, localServerRoutes } from './routes';
 
@@ -21,8 +22,12 @@ export interface AppDeps {
   readonly authenticate: RequestHandler;
   /** Run after authentication: the per-origin rate limits (src/http/rate-limit-middleware.ts); none when absent. */
   readonly rateLimit?: readonly RequestHandler[];
+  /** A request not answered within this many ms gets 503 M_UNAVAILABLE (REQUEST_DEADLINE_MS); none when absent. */
+  readonly requestDeadlineMs?: number;
   /** What GET /ready checks (Neo4j answers, schema applied); /ready always answers ready when absent. */
   readonly assertReady?: () => Promise<void>;
+  /** The metrics GET /metrics shows; main.ts creates them first to hand their key counters to the key fetcher. */
+  readonly metrics?: Metrics;
   readonly logger: Logger;
   readonly bodyLimitBytes: number;
   readonly now?: () => number;
@@ -33,9 +38,10 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const metrics = createMetrics();
+  const metrics = deps.metrics ?? createMetrics();
   app.use(requestLog(deps.logger));
   app.use(metrics.count);
+  if (deps.requestDeadlineMs !== undefined) app.use(requestDeadline(deps.requestDeadlineMs, errorHandler(deps.logger)));
   app.use(metrics.routes);
   app.use(healthRoutes(deps.assertReady ?? (async () => {})));
   app.use(localServerRoutes(deps.server, deps.now ?? Date.now, deps.version ?? '0.1.0'));

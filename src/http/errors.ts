@@ -10,6 +10,8 @@ import type { Logger } from '../logger';
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
+    // The deadline answered already (src/http/deadline.ts); what fails now is the late answer, dropped on purpose.
+    if (res.locals.deadlineExceeded === true && res.headersSent) return;
     const matrixError = toMatrixError(error);
     if (matrixError.errcode === 'M_UNKNOWN' || matrixError.errcode === 'M_UNAVAILABLE') {
       logger.error('request failed', { request_id: res.locals.requestId, path: req.path, error: describe(error) });

@@ -1,15 +1,22 @@
 /**
  * GET /metrics in Prometheus's text format (prom-client), from one registry per app: requests by route, status and
  * errcode, their latency, the events get_missing_events returned and how many of them went out redacted, Neo4j
- * being unavailable, and the process's own figures (CPU, memory, event loop lag). Counting is a few increments
+ * being unavailable, server keys found in memory and fetched, import totals, and the process's own figures (CPU,
+ * memory, event loop lag). Counting is a few increments
  * when a response finishes; labels are the route's pattern, never the room or the origin, so they stay few.
  */
 import { Router, type RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { KeyFetcherMetrics } from '../federation/key-fetcher';
+import type { ImportSummary } from '../importer/importer';
 
 export interface Metrics {
   readonly count: RequestHandler;
   readonly routes: Router;
+  /** For the key fetcher's deps: keys found in memory, fetches and their outcome. */
+  readonly keys: KeyFetcherMetrics;
+  /** Adds an import's totals (the demo room main.ts imports at start). */
+  recordImport(summary: ImportSummary): void;
 }
 
 export function createMetrics(): Metrics {
@@ -44,6 +51,26 @@ export function createMetrics(): Metrics {
     registers: [registry],
   });
 
+  const keyCacheHits = new Counter({
+    name: 'maxtryx_key_cache_hits_total',
+    help: 'Request signatures checked with a server key already in memory',
+    registers: [registry],
+  });
+  const keyFetches = new Counter({
+    name: 'maxtryx_key_fetches_total',
+    help: 'Attempts to fetch a server key from the server or a notary, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const imported = new Counter({
+    name: 'maxtryx_import_events_total',
+    help: 'Import lines by outcome (stored, unchanged, skipped, rejected, soft_failed, state_pending, hash_mismatch)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  keyFetches.inc({ outcome: 'ok' }, 0);
+  keyFetches.inc({ outcome: 'failed' }, 0);
+
   const count: RequestHandler = (req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
@@ -61,5 +88,18 @@ export function createMetrics(): Metrics {
   routes.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });
-  return { count, routes };
+  const keys: KeyFetcherMetrics = {
+    cacheHit: () => keyCacheHits.inc(),
+    fetched: (outcome) => keyFetches.inc({ outcome }),
+  };
+  const recordImport = (summary: ImportSummary) => {
+    imported.inc({ outcome: 'stored' }, summary.stored);
+    imported.inc({ outcome: 'unchanged' }, summary.unchanged);
+    imported.inc({ outcome: 'skipped' }, summary.skipped);
+    imported.inc({ outcome: 'rejected' }, summary.rejected);
+    imported.inc({ outcome: 'soft_failed' }, summary.softFailed);
+    imported.inc({ outcome: 'state_pending' }, summary.statePending);
+    imported.inc({ outcome: 'hash_mismatch' }, summary.hashMismatches);
+  };
+  return { count, routes, keys, recordImport };
 }

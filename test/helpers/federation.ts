@@ -14,6 +14,7 @@ import { createHttpsFetchJson, resolveSrv } from '../../src/federation/https-cli
 import { KeyFetcher, type KeyFetcherOptions } from '../../src/federation/key-fetcher';
 import { ServerDiscovery } from '../../src/federation/server-discovery';
 import { createApp } from '../../src/http/app';
+import type { Metrics } from '../../src/http/metrics';
 import { xMatrixAuth } from '../../src/http/x-matrix-auth';
 import { createLogger, type Logger } from '../../src/logger';
 import { EventStore } from '../../src/store/event-store';
@@ -39,6 +40,10 @@ export interface TestServiceOptions {
   readonly eventsGraph?: Graph;
   /** What /ready checks; assertReady(eventsGraph) unless given. */
   readonly assertReady?: () => Promise<void>;
+  /** The request deadline (REQUEST_DEADLINE_MS); none unless given. */
+  readonly requestDeadlineMs?: number;
+  /** The metrics, shared with the key fetcher as main.ts does; the app's own unless given. */
+  readonly metrics?: Metrics;
 }
 
 export interface TestService {
@@ -61,7 +66,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
   const keyStore = new Neo4jServerKeyStore(graph);
   const fetchJson = createHttpsFetchJson({ verifyTls: false, allowPrivateAddresses: true });
   const keyFetcher = new KeyFetcher(
-    { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger },
+    { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger, metrics: options.metrics?.keys },
     { trustedKeyServers: [], timeoutMs: 5_000, ...options.keyFetcherOptions },
   );
   const app = createApp({
@@ -72,6 +77,8 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     rateLimit: options.rateLimit,
     logger,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    requestDeadlineMs: options.requestDeadlineMs,
+    metrics: options.metrics,
   });
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ describe('loadConfig', () => {
       signingKeyPath: '.data/signing.key',
       neo4j: { uri: undefined, user: undefined, password: undefined, database: undefined, maxConnections: 2 * availableParallelism(), queryTimeoutMs: 5000 },
       bodyLimitBytes: 1048576,
+      requestDeadlineMs: 10000,
       missingEventsMaxLimit: 20,
       maxLatestEvents: 256,
       maxEarliestEvents: 4096,

@@ -1,0 +1,20 @@
+/**
+ * The request deadline (REQUEST_DEADLINE_MS): a request not answered in time gets 503 M_UNAVAILABLE with
+ * Retry-After from the error middleware, whatever it is waiting on (Neo4j starting up, a key fetch, a queue), so no
+ * caller waits on us for ever. The work itself runs on to its own end (Neo4j's query timeout bounds a walk); its
+ * late answer is dropped.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { MatrixError } from '../errors';
+
+export function requestDeadline(ms: number, answerError: ErrorRequestHandler): RequestHandler {
+  return (req, res, next) => {
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      res.locals.deadlineExceeded = true;
+      answerError(new MatrixError('M_UNAVAILABLE', `The request was not answered within ${ms} ms; retry shortly`), req, res, () => {});
+    }, ms);
+    res.once('close', () => clearTimeout(timer));
+    next();
+  };
+}

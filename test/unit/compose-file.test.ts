@@ -1,0 +1,136 @@
+/**
+ * docker-compose.yml and the Dockerfile, read as data and checked against what the service really reads
+ * (src/config.ts): the variables it sets exist and load, the ports and the Bolt address line up, the healthchecks ask
+ * endpoints the app serves, the data lives in named volumes, and the image is multi-stage and not run as root.
+ * There is no container engine here, so this is the check the files get short of building them.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+
+const ROOT = join(__dirname, '..', '..');
+
+interface Service {
+  image?: string;
+  build?: { context: string; dockerfile: string };
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+  healthcheck?: { test: string[]; interval: string; timeout: string; retries: number };
+  depends_on?: Record<string, { condition: string }>;
+  stop_grace_period?: string;
+}
+
+const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
+const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+const neo4j = compose.services.neo4j!;
+const service = compose.services.service!;
+
+/** "127.0.0.1:8008:8008" -> {host: "127.0.0.1", published: 8008, target: 8008}. */
+function port(mapping: string) {
+  const [host, published, target] = mapping.split(':');
+  return { host, published: Number(published), target: Number(target) };
+}
+
+describe('docker-compose.yml', () => {
+  it('has exactly the two services and the named volumes they use', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['neo4j', 'service']);
+    expect(Object.keys(compose.volumes).sort()).toEqual(['neo4j-data', 'neo4j-logs', 'service-data']);
+  });
+
+  it('runs Neo4j 5.26 Community with authentication off, its data in a volume, Bolt and the Browser on loopback', () => {
+    expect(neo4j.image).toBe('neo4j:5.26-community');
+    expect(neo4j.environment?.NEO4J_AUTH).toBe('none');
+    expect(neo4j.ports!.map(port)).toEqual([
+      { host: '127.0.0.1', published: 7474, target: 7474 },
+      { host: '127.0.0.1', published: 7687, target: 7687 },
+    ]);
+    expect(neo4j.volumes).toEqual(['neo4j-data:/data', 'neo4j-logs:/logs']);
+    expect(neo4j.healthcheck?.test).toEqual(['CMD-SHELL', 'wget --quiet --spider http://localhost:7474/ || exit 1']);
+  });
+
+  it('sets only variables the service reads, and they load into the configuration it expects', () => {
+    const environment = service.environment!;
+    for (const name of Object.keys(environment)) expect(CONFIG_VARIABLES).toContain(name);
+    const config = loadConfig(environment);
+    expect(config.neo4j.uri).toBe('bolt://neo4j:7687');
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.port).toBe(8008);
+    expect(config.serverName).toBe('localhost:8008');
+    expect(config.signingKeyPath).toBe('/app/.data/signing.key');
+  });
+
+  it("reaches Neo4j by its service name on the port Neo4j's container listens on for Bolt", () => {
+    const uri = new URL(service.environment!.NEO4J_URI!);
+    expect(uri.hostname).toBe('neo4j');
+    expect(neo4j.ports!.map(port).map((p) => p.target)).toContain(Number(uri.port));
+    expect(service.depends_on).toEqual({ neo4j: { condition: 'service_healthy' } });
+  });
+
+  it('publishes the port the service listens on, on loopback, and keeps the signing key in a volume', () => {
+    const config = loadConfig(service.environment!);
+    expect(service.ports!.map(port)).toEqual([{ host: '127.0.0.1', published: 8008, target: config.port }]);
+    const keyDirectory = config.signingKeyPath.slice(0, config.signingKeyPath.lastIndexOf('/'));
+    expect(service.volumes).toEqual([`service-data:${keyDirectory}`]);
+  });
+
+  it("checks the service's health with GET /ready on the port it listens on, and gives shutdown more than its 10 s", () => {
+    const config = loadConfig(service.environment!);
+    const [kind, ...command] = service.healthcheck!.test;
+    expect(kind).toBe('CMD');
+    expect(command.slice(0, 2)).toEqual(['node', '-e']);
+    expect(command[2]).toContain(`fetch('http://127.0.0.1:${config.port}/ready')`);
+    expect(service.stop_grace_period).toBe('15s');
+  });
+
+  it('builds the service from the Dockerfile next to it', () => {
+    expect(service.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
+  });
+});
+
+describe('Dockerfile', () => {
+  const instructions = dockerfile
+    .split('\n')
+    .filter((line) => /^[A-Z]+ /.test(line))
+    .map((line) => line.split(' ')[0]);
+
+  it('has a build stage and a runtime stage, the runtime taking only the compiled code from the build', () => {
+    const stages = [...dockerfile.matchAll(/^FROM (\S+) AS (\S+)$/gm)].map((m) => [m[1], m[2]]);
+    expect(stages).toEqual([
+      ['node:20-bookworm-slim', 'build'],
+      ['node:20-bookworm-slim', 'runtime'],
+    ]);
+    expect([...dockerfile.matchAll(/^COPY --from=(\S+) (\S+) (\S+)$/gm)].map((m) => [m[1], m[2], m[3]])).toEqual([
+      ['build', '/app/dist/src', './dist/src'],
+    ]);
+    expect(dockerfile).toContain('RUN npm install --omit=dev');
+  });
+
+  it('runs as the unprivileged node user, after everything that needs root', () => {
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect([...runtime.matchAll(/^USER (\S+)$/gm)].map((m) => m[1])).toEqual(['node']);
+    const afterUser = runtime.slice(runtime.indexOf('USER node'));
+    expect(afterUser).not.toMatch(/^(RUN|COPY) /m);
+    expect(instructions[instructions.length - 1]).toBe('CMD');
+  });
+
+  it("starts the compiled service with defaults matching the compose file, and checks GET /health on the service's port", () => {
+    expect(dockerfile).toContain('CMD ["node", "dist/src/main.js"]');
+    const env = Object.fromEntries([...dockerfile.matchAll(/^\s*(?:ENV )?([A-Z_]+)=(\S+?)(?: \\)?$/gm)].map((m) => [m[1], m[2]]));
+    expect(env).toEqual({ NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '8008', SIGNING_KEY_PATH: '/app/.data/signing.key' });
+    for (const name of ['HOST', 'PORT', 'SIGNING_KEY_PATH']) {
+      expect(CONFIG_VARIABLES).toContain(name);
+      expect(env[name]).toBe(service.environment![name]);
+    }
+    expect(dockerfile).toContain('EXPOSE 8008');
+    expect(dockerfile).toContain("fetch('http://127.0.0.1:8008/health')");
+  });
+
+  it('copies the Cypher files the service loads at start-up', () => {
+    expect(dockerfile).toMatch(/^COPY cypher \.\/cypher$/m);
+  });
+});
