@@ -99,14 +99,17 @@ export async function benchEndpoint(graph: Graph, options: EndpointBenchOptions)
   return figures;
 }
 
-interface BenchService {
+export interface BenchService {
   readonly port: number;
   rss(): Promise<{ rss: number; peak: number }>;
   stop(): Promise<void>;
 }
 
-/** Forks the service (bench-serve.js) with this process's environment, so it uses the same Neo4j. */
-async function startService(): Promise<BenchService> {
+/**
+ * Forks the service (bench-serve.js) with this process's environment, so it uses the same Neo4j; the endpoint
+ * benchmark and the soak both measure it so.
+ */
+export async function startService(): Promise<BenchService> {
   // BENCH_SERVICE_NODE_ARGS: node options for the service alone, e.g. --cpu-prof to profile it under load.
   const execArgv = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = fork(join(__dirname, 'bench-serve.js'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
@@ -118,7 +121,7 @@ async function startService(): Promise<BenchService> {
         child.off('exit', onExit);
         resolve(message as T);
       };
-      const onExit = (code: number | null) => reject(new Error(`the bench service exited (${code})`));
+      const onExit = (code: number | null) => reject(new Error(`the service exited (${code})`));
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
@@ -132,6 +135,7 @@ async function startService(): Promise<BenchService> {
     },
     stop: () =>
       new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.send('stop');
       }),

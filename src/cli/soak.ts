@@ -8,7 +8,6 @@
  * The service runs in a process of its own (bench-serve.ts, as the endpoint benchmark measures it), on the
  * configured Neo4j; the load comes from this process through autocannon.
  */
-import { fork } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -28,6 +27,7 @@ import { EventStore } from '../store/event-store';
 import { applySchema, type Graph } from '../store/neo4j';
 import { Neo4jServerKeyStore } from '../store/server-key-store';
 import { BENCH_SERVER_NAME } from './bench-serve';
+import { startService, type BenchService } from './bench-endpoint';
 import { integerOption, runProgram } from './command';
 
 export interface SoakOptions {
@@ -58,7 +58,7 @@ const REPORT_EVERY_SECONDS = 30;
 
 export async function runSoak(options: SoakOptions, print: (line: string) => void): Promise<boolean> {
   const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
-  let service: SoakService | undefined;
+  let service: BenchService | undefined;
   try {
     await applySchema(graph);
     const probes = await prepare(graph, options.events);
@@ -233,43 +233,6 @@ async function measureRate(port: number, probes: readonly Probe[], connections: 
   return Math.max(1, Math.floor(0.8 * max));
 }
 
-interface SoakService {
-  readonly port: number;
-  rss(): Promise<{ rss: number; peak: number }>;
-  stop(): Promise<void>;
-}
-
-/** Forks the service as the endpoint benchmark runs it (bench-serve.js), on the same Neo4j (same environment). */
-async function startService(): Promise<SoakService> {
-  const child = fork(join(__dirname, 'bench-serve.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const next = <T>(key: string) =>
-    new Promise<T>((resolve, reject) => {
-      const onMessage = (message: Record<string, unknown>) => {
-        if (!(key in message)) return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve(message as T);
-      };
-      const onExit = (code: number | null) => reject(new Error(`the service exited (${code})`));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
-    });
-  const { port } = await next<{ port: number }>('port');
-  return {
-    port,
-    rss: () => {
-      const answer = next<{ rss: number; peak: number }>('rss');
-      child.send('rss');
-      return answer;
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.send('stop');
-      }),
-  };
-}
 
 function mb(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(0);
