@@ -7,13 +7,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { generateSigningKey } from '../../src/core/signing';
+import { signRequest } from '../../src/core/x-matrix';
 import { RoomBuilder } from '../../src/generator/room-builder';
 import { PROJECT_ROOT } from '../../src/paths';
 import { registerRoomKeys } from '../../src/service/demo-room';
 import type { Graph } from '../../src/store/neo4j';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
-import { missingEventsPath, signedPost } from '../helpers/federation';
+import { missingEventsPath } from '../helpers/federation';
 import { importLines, openTestGraph } from '../helpers/graph';
 import { testNeo4j } from '../helpers/neo4j';
 import { buildDist } from '../helpers/build';
@@ -46,7 +48,7 @@ function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-it('answers all 30 requests in flight at SIGTERM, refuses new connections, and exits 0', async () => {
+it('answers all 30 requests in flight at SIGTERM (their bodies sent after it), refuses new connections, and exits 0', async () => {
   const room = new RoomBuilder('10', 'shutdown/room');
   room.create(ALICE);
   room.add({ type: 'm.room.member', state_key: ALICE, sender: ALICE, content: { membership: 'join' } });
@@ -78,20 +80,33 @@ it('answers all 30 requests in flight at SIGTERM, refuses new connections, and e
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 
-  // Thirty requests, each from a different latest event, sent at once; SIGTERM as soon as the first is answered.
+  // Thirty requests, each from a different latest event, certainly in flight at SIGTERM: each sends its headers and
+  // half its body, SIGTERM comes once all thirty are under way, and the other halves only after it.
   const latest = room.events.slice(2).map((event) => event.event_id);
-  let firstAnswered!: () => void;
-  const first = new Promise<void>((resolve) => (firstAnswered = resolve));
-  const requests = latest.map((id) =>
-    signedPost({ url, path: missingEventsPath(room.roomId), origin: 'hs1.test', key: identity, destination: 'us.test', body: { latest_events: [id], limit: 20 } })
-      .then((reply) => {
-        firstAnswered();
-        return reply.status;
-      }, (error: Error) => `failed: ${error.message}`),
-  );
-  await first;
+  const path = missingEventsPath(room.roomId);
+  const requests = latest.map((id) => {
+    const content = { latest_events: [id], limit: 20 };
+    const body = JSON.stringify(content);
+    const authorization = signRequest({ method: 'POST', uri: path, origin: 'hs1.test', destination: 'us.test', content, key: identity });
+    const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: {
+      'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization,
+    } });
+    const answered = new Promise<number | string>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', (error) => resolve(`failed: ${error.message}`));
+    });
+    req.write(body.slice(0, body.length / 2));
+    return { answered, finish: () => req.end(body.slice(body.length / 2)) };
+  });
+  // Every connection accepted and its headers read: the service has 30 requests waiting for their bodies.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   child.kill('SIGTERM');
-  const statuses = await Promise.all(requests);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (const request of requests) request.finish();
+  const statuses = await Promise.all(requests.map((request) => request.answered));
   expect(statuses).toEqual(latest.map(() => 200));
   expect(await exit).toBe(0);
   expect(log).toContain('"shutting down"');
