@@ -3,6 +3,7 @@
  * stores. Pure: the caller supplies the room version and decides what to do with the problems reported.
  */
 import { computeEventId, contentHashMatches } from './event-hashes';
+import { CanonicalJsonError } from './canonical-json';
 import { isEventId } from './identifiers';
 import { isObject } from './json';
 import { redactEvent } from './redaction';
@@ -66,8 +67,17 @@ export function readPdu(text: string, pdu: Record<string, unknown>, version: Roo
   if (authEvents === undefined) return fail(`auth_events is not a list of ${referenceShape(version)}`);
   if (version.eventIdFormat === 'carried' && !isEventId(pdu.event_id)) return fail('event_id is missing or not an event ID');
 
-  const eventId = computeEventId(pdu, version)!;
-  const hashOk = contentHashMatches(pdu);
+  // Hashes are computed over canonical JSON, which some JSON has no form in (a lone surrogate, a float, an integer
+  // beyond 2^53 anywhere in the event): such an event can have no ID, and is refused like any other bad line.
+  let eventId: string;
+  let hashOk: boolean;
+  try {
+    eventId = computeEventId(pdu, version)!;
+    hashOk = contentHashMatches(pdu);
+  } catch (error) {
+    if (error instanceof CanonicalJsonError) return fail(`the event has no canonical JSON form: ${error.message}`);
+    throw error;
+  }
   return {
     ok: true,
     event: {
