@@ -39,7 +39,7 @@ export async function deleteRoom(graph: Graph, roomId: string): Promise<void> {
 }
 
 /** JSON with object keys sorted, so equal properties give equal text whatever order Neo4j returns them in. */
-function stable(value: unknown): string {
+export function stable(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));

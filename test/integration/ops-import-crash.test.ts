@@ -9,7 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deleteRoom } from '../../src/fuzz/graph-fingerprint';
+import { deleteRoom, stable } from '../../src/fuzz/graph-fingerprint';
 import { writeRoom } from '../../src/generator/write-room';
 import { PROJECT_ROOT } from '../../src/paths';
 import { loadCypher } from '../../src/store/cypher-files';
@@ -90,16 +90,6 @@ async function roomFingerprint(): Promise<string[]> {
       ...relationships.map((r) => `R ${r.start} ${r.type} ${r.end} ${stable(plain(r.properties))}`),
     ].sort();
   });
-}
-
-/** JSON with object keys sorted, so equal properties give equal text whatever order Neo4j returns them in. */
-function stable(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stable(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'undefined';
 }
 
 /** What one sorted list has that the other has not (as many times as it has it more), each line cut to 400 characters. */
