@@ -79,7 +79,7 @@ export async function serve(): Promise<void> {
     server.once('error', reject);
   });
   logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName });
-  if (browserUrl) process.stderr.write(`Neo4j Browser: ${browserUrl} (authentication is off: choose "No authentication")\n`);
+  if (browserUrl) process.stderr.write(`Neo4j Browser: ${browserUrl} (connects with no authentication, applies the room style and opens the room guide)\n`);
   shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger);
 }
 

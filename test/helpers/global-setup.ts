@@ -8,10 +8,10 @@
  * The choice reaches the tests as TEST_NEO4J_URI/_USER/_PASSWORD/_DATABASE (see test/helpers/neo4j.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { freePorts } from './free-ports';
 
 export interface ChosenNeo4j {
   readonly uri: string;
@@ -140,17 +140,6 @@ async function startLocal(): Promise<{ chosen: ChosenNeo4j; handle: TestNeo4jHan
   }
 }
 
-/** Ports that were free a moment ago, all distinct (held open together while choosing). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<net.Server>((ok, fail) => {
-    const server = net.createServer();
-    server.once('error', fail);
-    server.listen({ host: '127.0.0.1', port: 0 }, () => ok(server));
-  })));
-  const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((done) => server.close(done))));
-  return ports;
-}
 
 function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0]!.trim();

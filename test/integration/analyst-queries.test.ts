@@ -7,10 +7,11 @@ import neo4j from 'neo4j-driver';
 import { computeEventId } from '../../src/core/event-hashes';
 import { getRoomVersion } from '../../src/core/room-versions';
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
-import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
+import { RoomBuilder } from '../../src/generator/room-builder';
 import { loadCypher } from '../../src/store/cypher-files';
 import { EventStore } from '../../src/store/event-store';
 import { plain, type Graph } from '../../src/store/neo4j';
+import { ALICE, BOB, CAROL, DAVE, EVE, buildEveryKindRoom } from '../helpers/every-kind-room';
 import { importLines, openTestGraph } from '../helpers/graph';
 
 const QUERIES = loadCypher([
@@ -20,57 +21,12 @@ const QUERIES = loadCypher([
   'queries/path-between-events', 'queries/get-missing-events',
 ]);
 
-const ALICE = '@alice:hs1.test';
-const BOB = '@bob:hs2.test';
-const CAROL = '@carol:hs2.test';
-const DAVE = '@dave:hs3.test';
-const EVE = '@eve:hs4.test';
-
 let graph: Graph;
 const r = new RoomBuilder('10', 'analyst-queries');
-/** Named events of the room; `gap` is never imported, so c and d below it wait with their state unknown. */
-const e: Record<string, BuiltEvent> = {};
-
-/**
- * depth 1-8: create, alice joins, power levels (carol may ban), public, bob, carol and dave join, dave leaves;
- * 9: topic1; 10: a; 11: b1 (alice) and b2 (bob), both on a; 12: m, a topic merging b1 and b2; 13: after, on m;
- * 14: bobMessage, ban (carol bans bob) and intruder (a topic from eve, who is not in the room: rejected), all on
- * after; 15: tail, merging intruder and ban. bobMessage is left a forward extremity that fails against the
- * current state (bob is banned there): soft-failed. On m too: gap (not imported) <- c (14) <- d (15).
- */
-function buildRoom(): void {
-  r.create(ALICE);
-  r.add({ type: 'm.room.member', state_key: ALICE, sender: ALICE, content: { membership: 'join' } });
-  r.add({
-    type: 'm.room.power_levels', state_key: '', sender: ALICE,
-    content: { users: { [ALICE]: 100, [CAROL]: 50 }, users_default: 0, events_default: 0, state_default: 50, ban: 50, kick: 50, redact: 50, invite: 0, events: {} },
-  });
-  r.add({ type: 'm.room.join_rules', state_key: '', sender: ALICE, content: { join_rule: 'public' } });
-  for (const user of [BOB, CAROL, DAVE]) r.add({ type: 'm.room.member', state_key: user, sender: user, content: { membership: 'join' } });
-  r.add({ type: 'm.room.member', state_key: DAVE, sender: DAVE, content: { membership: 'leave' } });
-  e.topic1 = r.add({ type: 'm.room.topic', state_key: '', sender: ALICE, content: { topic: 'one' } });
-  e.a = message('a', ALICE, [e.topic1]);
-  e.b1 = message('b1', ALICE, [e.a]);
-  e.b2 = message('b2', BOB, [e.a]);
-  e.m = r.add({ type: 'm.room.topic', state_key: '', sender: ALICE, content: { topic: 'two' }, prev: [e.b1, e.b2] });
-  e.after = message('after', ALICE, [e.m]);
-  // Bob's message is made before the ban, so the builder gives it his join as auth event, as his server would.
-  e.bobMessage = message('bob, not yet aware of the ban', BOB, [e.after]);
-  e.ban = r.add({ type: 'm.room.member', state_key: BOB, sender: CAROL, content: { membership: 'ban' }, prev: [e.after] });
-  e.intruder = r.add({ type: 'm.room.topic', state_key: '', sender: EVE, content: { topic: 'eve was here' }, prev: [e.after] });
-  e.tail = message('tail', ALICE, [e.intruder, e.ban]);
-  e.gap = message('gap', ALICE, [e.m]);
-  e.c = message('c', ALICE, [e.gap]);
-  e.d = message('d', ALICE, [e.c]);
-}
-
-function message(body: string, sender: string, prev: readonly BuiltEvent[]): BuiltEvent {
-  return r.add({ type: 'm.room.message', sender, content: { msgtype: 'm.text', body }, prev });
-}
-
+/** Named events of the room (test/helpers/every-kind-room.ts); `gap` is never imported. */
+const e = buildEveryKindRoom(r);
 beforeAll(async () => {
   graph = await openTestGraph();
-  buildRoom();
   const { problems, summary } = await importLines(graph, r.events.filter((event) => event !== e.gap));
   expect(problems).toEqual([]);
   expect([summary.rejected, summary.softFailed, summary.statePending]).toEqual([1, 1, 2]);
