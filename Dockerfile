@@ -21,6 +21,8 @@ COPY --from=build /app/dist/src ./dist/src
 # Loaded at start-up (src/store/cypher-files.ts); scripts/neo4j.mjs is only used when NEO4J_URI is unset.
 COPY cypher ./cypher
 COPY scripts ./scripts
+# The Neo4j Browser room guide, which docker-compose.yml's guide container serves from this image.
+COPY browser ./browser
 # The signing key is generated into .data on first start: a volume keeps it across containers.
 RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node

@@ -4,8 +4,10 @@
  * endpoints the app serves, the data lives in named volumes, and the image is multi-stage and not run as root.
  * There is no container engine here, so this is the check the files get short of building them.
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
 
@@ -17,6 +19,7 @@ interface Service {
   environment?: Record<string, string>;
   ports?: string[];
   volumes?: string[];
+  command?: string[];
   healthcheck?: { test: string[]; interval: string; timeout: string; retries: number };
   depends_on?: Record<string, { condition: string }>;
   stop_grace_period?: string;
@@ -29,6 +32,22 @@ const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const neo4j = compose.services.neo4j!;
 const service = compose.services.service!;
+const guide = compose.services.guide!;
+
+/**
+ * The neo4j.conf scripts/neo4j.mjs writes for the development server (guide on 7476), read in a node process of its
+ * own: jest's module sandbox cannot import ESM.
+ */
+function localNeo4jConf(): string {
+  const source = `import(${JSON.stringify(pathToFileURL(join(ROOT, 'scripts', 'neo4j.mjs')).href)}).then((m) => process.stdout.write(`
+    + 'm.neo4jConf({ home: "/home", libDir: "/lib", boltPort: 7687, httpPort: 7474, guidePort: 7476 })))';
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(run.stderr);
+  return run.stdout;
+}
+
+/** A neo4j.conf setting as the neo4j image's environment names it: `browser.post_connect_cmd` -> NEO4J_browser_post__connect__cmd. */
+const imageVariable = (setting: string) => `NEO4J_${setting.replaceAll('_', '__').replaceAll('.', '_')}`;
 
 /** "127.0.0.1:8008:8008" -> {host: "127.0.0.1", published: 8008, target: 8008}. */
 function port(mapping: string) {
@@ -37,8 +56,8 @@ function port(mapping: string) {
 }
 
 describe('docker-compose.yml', () => {
-  it('has exactly the two services and the named volumes they use', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['neo4j', 'service']);
+  it('has exactly the three services and the named volumes they use', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['guide', 'neo4j', 'service']);
     expect(Object.keys(compose.volumes).sort()).toEqual(['neo4j-data', 'neo4j-logs', 'service-data']);
   });
 
@@ -51,6 +70,25 @@ describe('docker-compose.yml', () => {
     ]);
     expect(neo4j.volumes).toEqual(['neo4j-data:/data', 'neo4j-logs:/logs']);
     expect(neo4j.healthcheck?.test).toEqual(['CMD-SHELL', 'wget --quiet --spider http://localhost:7474/ || exit 1']);
+  });
+
+  it("gives Neo4j the local server's Browser and telemetry settings, word for word", () => {
+    const settings = localNeo4jConf().split('\n')
+      .filter((line) => /^(browser|client)\./.test(line) || line.startsWith('dbms.usage_report'))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]);
+    expect(settings.map(([name]) => name).sort()).toEqual([
+      'browser.post_connect_cmd', 'browser.remote_content_hostname_whitelist', 'client.allow_telemetry', 'dbms.usage_report.enabled',
+    ]);
+    for (const [name, value] of settings) expect([imageVariable(name!), neo4j.environment?.[imageVariable(name!)]]).toEqual([imageVariable(name!), value]);
+  });
+
+  it('serves the room guide from the service image on the port the Browser settings name, reading Neo4j by its service name', () => {
+    expect(guide.build).toEqual(service.build);
+    expect(guide.command).toEqual(['node', 'browser/guide-server.mjs', '7476', 'http://neo4j:7474']);
+    expect(guide.environment).toEqual({ GUIDE_HOST: '0.0.0.0' });
+    expect(guide.ports!.map(port)).toEqual([{ host: '127.0.0.1', published: 7476, target: 7476 }]);
+    expect(neo4j.environment?.NEO4J_browser_post__connect__cmd).toContain('play http://localhost:7476/guide.html');
+    expect(guide.depends_on).toEqual({ neo4j: { condition: 'service_healthy' } });
   });
 
   it('sets only variables the service reads, and they load into the configuration it expects', () => {
@@ -130,7 +168,10 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain("fetch('http://127.0.0.1:8008/health')");
   });
 
-  it('copies the Cypher files the service loads at start-up', () => {
+  it('copies the Cypher files the service loads at start-up, and the room guide the guide container serves', () => {
     expect(dockerfile).toMatch(/^COPY cypher \.\/cypher$/m);
+    expect(dockerfile).toMatch(/^COPY browser \.\/browser$/m);
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const copied of ['cypher', 'browser', 'scripts', 'src']) expect(ignored).not.toContain(copied);
   });
 });
