@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * maxtryx: the project's one command line (package.json `bin`), one subcommand per job. The `npm run` scripts
- * (import, generate, request, cypher, bench) stay as shortcuts to the same commands.
+ * (import, generate, request, cypher, bench, fuzz, soak) stay as shortcuts to the same commands.
  */
 import { Command } from 'commander';
 import { runProgram } from './command';
@@ -31,6 +31,23 @@ const LOADED: ProgramDeps = {
   runBench: async (argv) => (await import('./bench')).runBench(argv),
 };
 
+/**
+ * A command whose module is loaded only when it runs (it needs development dependencies: autocannon, fast-check):
+ * its arguments, --help included, go to the loaded command as they are.
+ */
+function loadedWhenRun(name: string, description: string, load: () => Promise<Command>): Command {
+  return new Command(name)
+    .description(description)
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[args...]', `the options of ${name} (see maxtryx ${name} --help)`)
+    .action(async (args: string[]) => {
+      const command = (await load()).name(`maxtryx ${name}`).exitOverride().showHelpAfterError('(add --help for the options)');
+      await command.parseAsync(args, { from: 'user' });
+    });
+}
+
 export function program(deps: ProgramDeps = LOADED): Command {
   return new Command('maxtryx')
     .description('get_missing_events on a Neo4j room graph: the service, its data and its tools')
@@ -51,7 +68,11 @@ export function program(deps: ProgramDeps = LOADED): Command {
         .allowUnknownOption()
         .addHelpText('after', BENCH_HELP)
         .action((args: string[]) => deps.runBench(args)),
-    );
+    )
+    .addCommand(loadedWhenRun('fuzz', 'property-based tests of the endpoint and the importer, many thousands of cases',
+      async () => (await import('./fuzz')).fuzzCommand()))
+    .addCommand(loadedWhenRun('soak', 'a long steady load of valid, invalid and unauthorised requests',
+      async () => (await import('./soak')).soakCommand()));
 }
 
 if (require.main === module) void runProgram(program());

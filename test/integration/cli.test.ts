@@ -251,12 +251,16 @@ Commands:
                                (Bolt 127.0.0.1:7687, Browser :7474)
   bench [args...]              benchmarks: print figures (walk, import, state,
                                endpoint, or all)
+  fuzz [args...]               property-based tests of the endpoint and the
+                               importer, many thousands of cases
+  soak [args...]               a long steady load of valid, invalid and
+                               unauthorised requests
   help [command]               display help for command
 `);
   });
 
   it('each subcommand has --help with its options', async () => {
-    const helps = await Promise.all(['serve', 'import', 'generate', 'request', 'cypher', 'neo4j', 'bench'].map((name) => spawnCli([name, '--help'])));
+    const helps = await Promise.all(['serve', 'import', 'generate', 'request', 'cypher', 'neo4j', 'bench', 'fuzz', 'soak'].map((name) => spawnCli([name, '--help'])));
     expect(helps.map(({ code, stdout }) => [code, stdout.split('\n')[0]])).toEqual([
       [0, 'Usage: maxtryx serve [options]'],
       [0, 'Usage: maxtryx import [options] [files...]'],
@@ -265,6 +269,8 @@ Commands:
       [0, 'Usage: maxtryx cypher [options] [name]'],
       [0, 'Usage: maxtryx neo4j [options] <action>'],
       [0, 'Usage: maxtryx bench [options] [args...]'],
+      [0, 'Usage: maxtryx fuzz [options]'],
+      [0, 'Usage: maxtryx soak [options]'],
     ]);
     const options = (text: string) => [...text.matchAll(/^ {2}(--[a-z-]+)/gm)].map((match) => match[1]);
     expect(options(helps[1]!.stdout)).toEqual(['--from-synapse', '--room']);
@@ -272,6 +278,8 @@ Commands:
     expect(options(helps[3]!.stdout)).toEqual(['--room', '--latest', '--earliest', '--limit', '--min-depth', '--as', '--keys', '--url', '--destination']);
     expect(options(helps[4]!.stdout)).toEqual(['--param', '--list', '--json', '--max-width']);
     expect(helps[6]!.stdout).toContain('maxtryx bench walk [--small 1000] [--large 100000] [--runs 200] [--limit 20]');
+    expect(options(helps[7]!.stdout)).toEqual(['--runs', '--importer-runs', '--seed']);
+    expect(options(helps[8]!.stdout)).toEqual(['--seconds', '--rate', '--events', '--connections', '--measure-seconds']);
   });
 
   it('cypher --list lists every query with its first line', async () => {
@@ -292,6 +300,9 @@ Commands:
     });
     expect(await spawnCli(['generate', '--events', 'many', '--out', join(dir, 'x.jsonl')])).toEqual({
       code: 2, stdout: '', stderr: "error: option '--events <n>' argument 'many' is invalid. not an integer.\n(add --help for the options)\n",
+    });
+    expect(await spawnCli(['soak', '--seconds', '0'])).toEqual({
+      code: 2, stdout: '', stderr: "error: option '--seconds <n>' argument '0' is invalid. must be at least 1.\n(add --help for the options)\n",
     });
   });
 
