@@ -47,7 +47,11 @@ export interface WalkedEvent extends EventVisibility {
 export type WalkRequest = MissingEventsRequest;
 
 export class EventStore {
-  constructor(readonly graph: Graph) {}
+  constructor(readonly graph: Graph) {
+    // The walk with parameters of the types requests send, for a room that does not exist: it plans the walk.
+    const warmUp = { room_id: '!warm-up:invalid', latest_events: ['$warm-up'], earliest_events: [], min_depth: 0, limit: 1 };
+    graph.availability?.addWarmUp(QUERIES.walk, walkParameters(warmUp, 'warm-up.invalid'));
+  }
 
   /** The stored room version of each room that is known. */
   async roomVersions(roomIds: readonly string[]): Promise<Map<string, string>> {

@@ -4,6 +4,7 @@
  * transient errors are retried by the driver.
  */
 import neo4j, { Driver, ManagedTransaction, RecordShape } from 'neo4j-driver';
+import { Neo4jAvailability } from './availability';
 import { loadCypher, statements } from './cypher-files';
 
 export interface Neo4jSettings {
@@ -21,6 +22,8 @@ export interface Graph {
   readonly driver: Driver;
   readonly database: string | undefined;
   readonly queryTimeoutMs?: number;
+  /** For readOnce: fail at once while Neo4j is known to be gone (src/store/availability.ts). */
+  readonly availability?: Neo4jAvailability;
 }
 
 // Fail fast when Neo4j is down or the pool is exhausted: a request waits at most this long for a connection, and
@@ -36,7 +39,8 @@ export function openGraph(settings: Neo4jSettings): Graph {
     connectionAcquisitionTimeout: ACQUIRE_TIMEOUT_MS,
     ...(settings.maxConnections === undefined ? {} : { maxConnectionPoolSize: settings.maxConnections }),
   });
-  return { driver, database: settings.database || undefined, queryTimeoutMs: settings.queryTimeoutMs };
+  const database = settings.database || undefined;
+  return { driver, database, queryTimeoutMs: settings.queryTimeoutMs, availability: new Neo4jAvailability(driver, { database, queryTimeoutMs: settings.queryTimeoutMs }) };
 }
 
 export async function readTx<T>(graph: Graph, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {
@@ -59,15 +63,20 @@ export async function writeTx<T>(graph: Graph, work: (tx: ManagedTransaction) =>
 
 /**
  * One read query in an auto-commit transaction: RUN and PULL in one round trip, no BEGIN or COMMIT. For the hot
- * path's single-statement reads, which need no retry (a failed request is the caller's to retry). Values come as
- * the driver gives them (no integer conversion): for queries that return no integers.
+ * path's single-statement reads, which need no retry (a failed request is the caller's to retry), and which fail at
+ * once while Neo4j is known to be gone (graph.availability). Values come as the driver gives them (no integer
+ * conversion): for queries that return no integers, or callers that convert them.
  */
 export async function readOnce<T extends RecordShape>(graph: Graph, query: string, params: object): Promise<T[]> {
+  graph.availability?.assertUp();
   const session = graph.driver.session({ database: graph.database, defaultAccessMode: neo4j.session.READ });
   try {
     const config = graph.queryTimeoutMs === undefined ? undefined : { timeout: graph.queryTimeoutMs };
     const result = await withoutStackTrace(() => session.run(query, params, config));
     return result.records.map((record) => record.toObject() as T);
+  } catch (error) {
+    graph.availability?.failed(error);
+    throw error;
   } finally {
     await session.close();
   }

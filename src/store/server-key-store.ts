@@ -4,7 +4,7 @@
  */
 import type { ServerKeyStore, StoredServerKeys } from '../federation/key-fetcher';
 import { loadCypher } from './cypher-files';
-import { type Graph, int, readTx, rows, writeTx } from './neo4j';
+import { type Graph, int, plain, readOnce, writeTx } from './neo4j';
 
 const QUERIES = loadCypher(['server-keys-load', 'server-keys-save']);
 
@@ -15,13 +15,15 @@ interface Row {
 }
 
 export class Neo4jServerKeyStore implements ServerKeyStore {
-  constructor(private readonly graph: Graph) {}
+  constructor(private readonly graph: Graph) {
+    graph.availability?.addWarmUp(QUERIES['server-keys-load'], { server_name: 'warm-up.invalid' });
+  }
 
+  /** On a request's path (a server's first request): one auto-commit read, failing at once when Neo4j is gone. */
   async load(serverName: string): Promise<StoredServerKeys | undefined> {
-    const [row] = await readTx(this.graph, (tx) =>
-      rows<Row>(tx, QUERIES['server-keys-load'], { server_name: serverName }),
-    );
-    if (row === undefined) return undefined;
+    const [found] = await readOnce(this.graph, QUERIES['server-keys-load'], { server_name: serverName });
+    if (found === undefined) return undefined;
+    const row = plain(found) as Row;
     return {
       response: JSON.parse(row.key_json) as Record<string, unknown>,
       fetchedTs: row.fetched_ts,
