@@ -90,6 +90,8 @@ interface Entry {
   known: Known | undefined;
   lastAttemptTs: number;
   lastFailure: string | undefined;
+  /** Why the stored keys could not be read, if they could not: the entry is then dropped, to be read again. */
+  storeFailure: string | undefined;
   /** Failed attempts in a row. */
   failures: number;
   loaded: Promise<void>;
@@ -123,7 +125,10 @@ export class KeyFetcher {
 
   /**
    * The public key `keyId` of `serverName` if it may verify a signature made at `atTs` (for a request: now), or
-   * the reason it may not. Never rejects.
+   * the reason it may not. Never rejects. When the stored keys cannot be read (the store is down) and the key is not
+   * in memory, the answer is `unavailable` at once, with no fetch: the request cannot be served without the store
+   * anyway, and a fetch that failed then would hold the server back for a whole back-off period. The next lookup
+   * reads the store again.
    */
   async getVerifyKey(
     serverName: string,
@@ -141,6 +146,10 @@ export class KeyFetcher {
     if (cached?.ok) {
       this.deps.metrics?.cacheHit();
       return cached;
+    }
+    if (entry.storeFailure !== undefined) {
+      if (this.entries.get(serverName) === entry) this.entries.delete(serverName);
+      return { ok: false, unavailable: true, reason: `the stored keys of ${serverName} cannot be read: ${entry.storeFailure}` };
     }
     // Concurrent callers share one fetch; a recent attempt is not repeated, nor one to a failing server too soon.
     if (entry.inFlight === undefined && this.deps.now() - entry.lastAttemptTs >= this.waitAfterLastAttempt(entry)) {
@@ -172,6 +181,7 @@ export class KeyFetcher {
         known: undefined,
         lastAttemptTs: -Infinity,
         lastFailure: undefined,
+        storeFailure: undefined,
         failures: 0,
         loaded: Promise.resolve(),
         inFlight: undefined,
@@ -191,6 +201,7 @@ export class KeyFetcher {
       stored = await this.deps.store.load(serverName);
     } catch (error) {
       this.deps.logger?.warn('could not load stored server keys', { serverName, error: String(error) });
+      entry.storeFailure = errorMessage(error);
       return;
     }
     if (stored === undefined) return;

@@ -30,8 +30,13 @@ export interface TrustedKeyServer {
 export type KeyResponseResult =
   { readonly ok: true; readonly keys: ServerKeys } | { readonly ok: false; readonly reason: string };
 
+/**
+ * A key, or why there is none. `unavailable`: the keys we store could not be read (Neo4j is down), so whether the key
+ * is good is not known: the caller should answer "try again", not "unauthorised".
+ */
 export type KeyLookup =
-  { readonly ok: true; readonly publicKey: string } | { readonly ok: false; readonly reason: string };
+  | { readonly ok: true; readonly publicKey: string }
+  | { readonly ok: false; readonly reason: string; readonly unavailable?: true };
 
 /** The spec's cap on how long a fetched key response may be used: 7 days from the fetch. */
 export const WEEK = 7 * 24 * 60 * 60 * 1000;

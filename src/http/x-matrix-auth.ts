@@ -98,6 +98,9 @@ async function verify(
     return `The X-Matrix destination ${destination} is not this server (${options.serverName}).`;
   }
   const lookup = await options.keyFetcher.getVerifyKey(origin, key, options.now(), { allowOldKeys: false });
+  if (!lookup.ok && lookup.unavailable === true) {
+    throw new MatrixError('M_UNAVAILABLE', `The keys of ${origin} cannot be read at the moment; retry shortly`);
+  }
   if (!lookup.ok) return `Key ${key} of ${origin} cannot verify this request: ${lookup.reason}.`;
 
   // Senders without `destination` in the header (before spec v1.3) still signed it as our server name.

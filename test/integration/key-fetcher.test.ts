@@ -14,7 +14,9 @@ import { generateSigningKey, SigningKey, signJson } from '../../src/core/signing
 import { createHttpsFetchJson, type HttpsClientOptions } from '../../src/federation/https-client';
 import { KeyFetcher, KeyFetcherOptions, TrustedKeyServer } from '../../src/federation/key-fetcher';
 import { ServerDiscovery } from '../../src/federation/server-discovery';
+import { openGraph } from '../../src/store/neo4j';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
+import { freePorts } from '../helpers/free-ports';
 import { openTestDriver, testNeo4j } from '../helpers/neo4j';
 
 const TLS_DIR = join(__dirname, '..', 'fixtures', 'tls');
@@ -153,6 +155,12 @@ function servingKeys(body: () => unknown): TestServer['answer'] {
     request.method === 'GET' && request.url === '/_matrix/key/v2/server'
       ? { status: 200, body: body() }
       : { status: 404, body: { errcode: 'M_UNRECOGNIZED' } };
+}
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+async function closedPort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port!;
 }
 
 function newKey(): SigningKey {
@@ -329,6 +337,42 @@ describe('the Neo4j store', () => {
       validUntilTs: 3000,
     });
     await expect(store.load(`${serverName}.unknown`)).resolves.toBeUndefined();
+  });
+});
+
+describe('the Neo4j store unavailable', () => {
+  it('answers unavailable at once, asks no one, and reads the store again on the next lookup', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key], { validUntilTs: time + 30 * DAY }));
+    await makeFetcher().getVerifyKey(server.name, key.keyId, time); // now in the store
+    expect(server.requests).toHaveLength(1);
+
+    // A real driver to a port nothing listens on: the store's read fails as it does when Neo4j is down.
+    const closed = await closedPort();
+    const down = openGraph({ uri: `bolt://127.0.0.1:${closed}` });
+    const stores = { current: new Neo4jServerKeyStore(down) };
+    const fetchJson = createHttpsFetchJson({ verifyTls: true, allowPrivateAddresses: true, extraCaCertificates: [CERTIFICATE] });
+    const fetcher = new KeyFetcher(
+      {
+        fetchJson,
+        discovery: new ServerDiscovery({ fetchJson, resolveSrv: async () => [], now }),
+        store: { load: (name) => stores.current.load(name), save: (name, keys) => stores.current.save(name, keys) },
+        now,
+      },
+      { minRefetchIntervalMs: 0, timeoutMs: 5000 },
+    );
+    try {
+      const lookup = await fetcher.getVerifyKey(server.name, key.keyId, time);
+      expect(lookup).toEqual({ ok: false, unavailable: true, reason: expect.stringMatching(new RegExp(`^the stored keys of ${server.name} cannot be read: `)) });
+      expect(server.requests).toHaveLength(1);
+
+      stores.current = store; // Neo4j is back
+      await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+      expect(server.requests).toHaveLength(1);
+    } finally {
+      await down.driver.close();
+    }
   });
 });
 
