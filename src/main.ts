@@ -17,6 +17,7 @@ import { ServerDiscovery } from './federation/server-discovery';
 import { KeyFetcher } from './federation/key-fetcher';
 import { xMatrixAuth } from './http/x-matrix-auth';
 import { createApp } from './http/app';
+import { listen } from './http/client-error';
 import { createMetrics, type Metrics } from './http/metrics';
 import { FederationRateLimiter } from './http/rate-limit';
 import { federationRateLimit, oneWalkPerRoom } from './http/rate-limit-middleware';
@@ -78,11 +79,7 @@ export async function serve(): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
     requestDeadlineMs: config.requestDeadlineMs,
   });
-  const server: Server = app.listen(config.port, config.host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const server: Server = await listen(app, config.port, config.host);
   logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName });
   if (browserUrl) process.stderr.write(`Neo4j Browser: ${browserUrl} (connects with no authentication, applies the room style and opens the room guide)\n`);
   shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger);

@@ -12,6 +12,7 @@ import { createHttpsFetchJson, resolveSrv } from '../federation/https-client';
 import { KeyFetcher } from '../federation/key-fetcher';
 import { ServerDiscovery } from '../federation/server-discovery';
 import { createApp } from '../http/app';
+import { listen } from '../http/client-error';
 import { xMatrixAuth } from '../http/x-matrix-auth';
 import { createLogger } from '../logger';
 import { connectGraph } from '../store/connect';
@@ -37,8 +38,7 @@ async function main(): Promise<void> {
     logger,
     bodyLimitBytes: 1024 * 1024,
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', resolve));
+  const server = await listen(app, 0, '127.0.0.1');
   process.on('message', (message: unknown) => {
     if (message === 'rss') {
       process.send!({ rss: process.memoryUsage().rss, peak: process.resourceUsage().maxRSS * 1024 });

@@ -10,6 +10,7 @@ import type { FetchJson } from '../federation/fetch-json';
 import { KeyFetcher } from '../federation/key-fetcher';
 import { ServerDiscovery } from '../federation/server-discovery';
 import { createApp } from '../http/app';
+import { listen } from '../http/client-error';
 import { xMatrixAuth } from '../http/x-matrix-auth';
 import { createLogger } from '../logger';
 import { EventStore } from '../store/event-store';
@@ -45,11 +46,7 @@ export async function startFuzzService(graph: Graph): Promise<FuzzService> {
     logger,
     bodyLimitBytes: FUZZ_BODY_LIMIT_BYTES,
   });
-  const server: Server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const server: Server = await listen(app, 0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

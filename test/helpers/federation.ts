@@ -14,6 +14,7 @@ import { createHttpsFetchJson, resolveSrv } from '../../src/federation/https-cli
 import { KeyFetcher, type KeyFetcherOptions } from '../../src/federation/key-fetcher';
 import { ServerDiscovery } from '../../src/federation/server-discovery';
 import { createApp } from '../../src/http/app';
+import { listen } from '../../src/http/client-error';
 import type { Metrics } from '../../src/http/metrics';
 import { xMatrixAuth } from '../../src/http/x-matrix-auth';
 import { createLogger, type Logger } from '../../src/logger';
@@ -80,11 +81,7 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     requestDeadlineMs: options.requestDeadlineMs,
     metrics: options.metrics,
   });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
-  });
+  const server = await listen(app, 0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -144,3 +144,39 @@ function proxyTo(port: number, target: URL): Promise<Server> {
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
 }
+
+/** Writes `raw` on a new connection and resolves with everything the service sends back before it closes. */
+function rawExchange(url: string, raw: string): Promise<string> {
+  const { port, hostname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(raw));
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/** The status line and the JSON body of a raw HTTP/1.1 answer. */
+function parseAnswer(text: string): [string, unknown] {
+  const [head, body] = text.split('\r\n\r\n');
+  return [head!.split('\r\n')[0]!, JSON.parse(body!)];
+}
+
+describe('requests that are not valid HTTP/1.1', () => {
+  it("answer a Matrix error naming the problem, not node's bare 400, and the service carries on", async () => {
+    await withService({}, async (service) => {
+      const path = missingEventsPath(room.roomId);
+      expect(parseAnswer(await rawExchange(service.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n{}`))).toEqual([
+        'HTTP/1.1 400 Bad Request', { errcode: 'M_UNRECOGNIZED', error: 'The request is not valid HTTP/1.1 (HPE_INVALID_CONTENT_LENGTH)' },
+      ]);
+      expect(parseAnswer(await rawExchange(service.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n`))).toEqual([
+        'HTTP/1.1 400 Bad Request', { errcode: 'M_UNRECOGNIZED', error: 'The request is not valid HTTP/1.1 (HPE_INVALID_HEADER_TOKEN)' },
+      ]);
+      expect(parseAnswer(await rawExchange(service.url, `POST ${path} HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`))).toEqual([
+        'HTTP/1.1 431 Request Header Fields Too Large', { errcode: 'M_UNRECOGNIZED', error: 'The request headers are too large' },
+      ]);
+      expect((await ask(service, { latest_events: [latest()], limit: 1 })).status).toBe(200);
+    });
+  });
+});
