@@ -2,11 +2,11 @@
  * Whether Neo4j can be asked at the moment, for the hot path's reads (readOnce): once a read finds Neo4j gone (no
  * connection, the database not available), later reads fail at once with the same kind of error instead of each
  * waiting for a connect timeout, or for a query to come back from a server that is still starting (those wait in it
- * until the query timeout, 5 s and more). Meanwhile one probe at a time (`RETURN 1`) asks Neo4j, every
- * `probeIntervalMs`, and must answer within `probeTimeoutMs`; then the hot path's statements registered with
- * `addWarmUp` run once each, so that a restarted Neo4j plans them before requests do (planning the walk cold takes
- * about 2 s here, and concurrent requests each waiting for it ran into the 5 s query timeout). The first probe
- * that gets through all of that lets reads through again.
+ * until the query timeout, 5 s and more). Meanwhile one probe at a time asks Neo4j `RETURN 1` every
+ * `probeIntervalMs` (0.5 s), which must answer within `probeTimeoutMs` (2 s); then the hot path's statements
+ * registered with `addWarmUp` run once each, so that a restarted Neo4j plans them before requests do (planning the
+ * walk cold takes about 3 s here, and concurrent requests each waiting for it ran into the 5 s query timeout). The
+ * first probe that gets through all of that lets reads through again.
  */
 import neo4j, { type Driver, Neo4jError } from 'neo4j-driver';
 
@@ -41,7 +41,7 @@ export class Neo4jAvailability {
     private readonly options: AvailabilityOptions,
   ) {
     this.probeIntervalMs = options.probeIntervalMs ?? 500;
-    this.probeTimeoutMs = options.probeTimeoutMs ?? 1_000;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? 2_000;
   }
 
   /** Throws a ServiceUnavailable Neo4jError while Neo4j is known to be gone. */
@@ -101,7 +101,9 @@ export class Neo4jAvailability {
       return; // the driver is closed: nothing more to probe
     }
     this.probing = true;
-    const run = session.run('RETURN 1', {}, { timeout: this.probeTimeoutMs }).then(
+    // No timeout in Neo4j: a fresh Neo4j may take more than probeTimeoutMs to plan even this, and ending it there
+    // would make every probe start over. The next probe waits for this one instead.
+    const run = session.run('RETURN 1').then(
       () => true,
       () => false,
     );
