@@ -7,6 +7,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { Neo4jError } from 'neo4j-driver';
 import { MatrixError } from '../errors';
 import type { Logger } from '../logger';
+import { meansNeo4jIsGone } from '../store/availability';
 
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
@@ -46,14 +47,13 @@ function toMatrixError(error: unknown): MatrixError {
 }
 
 /**
- * neo4j-driver's errors that mean "not now" rather than "wrong": no connection (ServiceUnavailable, SessionExpired),
- * no free connection in time, a transient server error, or the query's timeout (NEO4J_QUERY_TIMEOUT_MS).
+ * neo4j-driver's errors that mean "not now" rather than "wrong": Neo4j gone (src/store/availability.ts), no free
+ * connection in time, a transient server error, or the query's timeout (NEO4J_QUERY_TIMEOUT_MS).
  */
 function isDatabaseUnavailable(error: unknown): boolean {
+  if (meansNeo4jIsGone(error)) return true;
   if (!(error instanceof Neo4jError)) return false;
   return (
-    error.code === 'ServiceUnavailable' ||
-    error.code === 'SessionExpired' ||
     error.code.startsWith('Neo.TransientError.') ||
     error.code === 'Neo.ClientError.Transaction.TransactionTimedOutClientConfiguration' ||
     /acquisition timed out/i.test(error.message)

@@ -3,7 +3,7 @@
  * connection, the database not available), later reads fail at once with the same kind of error instead of each
  * waiting for a connect timeout, or for a query to come back from a server that is still starting (those wait in it
  * until the query timeout, 5 s and more). Meanwhile one probe at a time asks Neo4j `RETURN 1` every
- * `probeIntervalMs` (0.5 s), which must answer within `probeTimeoutMs` (2 s); then the hot path's statements
+ * PROBE_INTERVAL_MS (0.5 s), which must answer within PROBE_TIMEOUT_MS (2 s); then the hot path's statements
  * registered with `addWarmUp` run once each, so that a restarted Neo4j plans them before requests do (planning the
  * walk cold takes about 3 s here, and concurrent requests each waiting for it ran into the 5 s query timeout). The
  * first probe that gets through all of that lets reads through again.
@@ -14,9 +14,10 @@ export interface AvailabilityOptions {
   readonly database: string | undefined;
   /** The warm-up statements' timeout in Neo4j; 5 s when unset. */
   readonly queryTimeoutMs?: number;
-  readonly probeIntervalMs?: number;
-  readonly probeTimeoutMs?: number;
 }
+
+const PROBE_INTERVAL_MS = 500;
+const PROBE_TIMEOUT_MS = 2_000;
 
 /** Errors that say Neo4j itself is gone, rather than one query being slow or wrong. */
 export function meansNeo4jIsGone(error: unknown): boolean {
@@ -31,18 +32,12 @@ export function meansNeo4jIsGone(error: unknown): boolean {
 export class Neo4jAvailability {
   private down: { readonly since: number; readonly reason: string } | undefined;
   private probing = false;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly probeIntervalMs: number;
-  private readonly probeTimeoutMs: number;
   private readonly warmUps = new Map<string, object>();
 
   constructor(
     private readonly driver: Driver,
     private readonly options: AvailabilityOptions,
-  ) {
-    this.probeIntervalMs = options.probeIntervalMs ?? 500;
-    this.probeTimeoutMs = options.probeTimeoutMs ?? 2_000;
-  }
+  ) {}
 
   /** Throws a ServiceUnavailable Neo4jError while Neo4j is known to be gone. */
   assertUp(): void {
@@ -74,20 +69,8 @@ export class Neo4jAvailability {
     this.schedule();
   }
 
-  get isDown(): boolean {
-    return this.down !== undefined;
-  }
-
-  /** Stops probing (when the driver closes). */
-  close(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.down = undefined;
-  }
-
   private schedule(): void {
-    this.timer = setTimeout(() => void this.probe(), this.probeIntervalMs);
-    this.timer.unref();
+    setTimeout(() => void this.probe(), PROBE_INTERVAL_MS).unref();
   }
 
   private async probe(): Promise<void> {
@@ -101,7 +84,7 @@ export class Neo4jAvailability {
       return; // the driver is closed: nothing more to probe
     }
     this.probing = true;
-    // No timeout in Neo4j: a fresh Neo4j may take more than probeTimeoutMs to plan even this, and ending it there
+    // No timeout in Neo4j: a fresh Neo4j may take more than PROBE_TIMEOUT_MS to plan even this, and ending it there
     // would make every probe start over. The next probe waits for this one instead.
     const run = session.run('RETURN 1').then(
       () => true,
@@ -117,7 +100,7 @@ export class Neo4jAvailability {
     const answered = await Promise.race([
       run,
       new Promise<boolean>((resolve) => {
-        timeout = setTimeout(() => resolve(false), this.probeTimeoutMs);
+        timeout = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
       }),
     ]);
     clearTimeout(timeout);
