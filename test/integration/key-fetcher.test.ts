@@ -16,7 +16,7 @@ import { KeyFetcher, KeyFetcherOptions, TrustedKeyServer } from '../../src/feder
 import { ServerDiscovery } from '../../src/federation/server-discovery';
 import { openGraph } from '../../src/store/neo4j';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
-import { freePorts } from '../helpers/free-ports';
+import { freePort } from '../helpers/free-ports';
 import { openTestDriver, testNeo4j } from '../helpers/neo4j';
 
 const TLS_DIR = join(__dirname, '..', 'fixtures', 'tls');
@@ -155,12 +155,6 @@ function servingKeys(body: () => unknown): TestServer['answer'] {
     request.method === 'GET' && request.url === '/_matrix/key/v2/server'
       ? { status: 200, body: body() }
       : { status: 404, body: { errcode: 'M_UNRECOGNIZED' } };
-}
-
-/** A loopback port nothing listens on (it was free a moment ago). */
-async function closedPort(): Promise<number> {
-  const [port] = await freePorts(1);
-  return port!;
 }
 
 function newKey(): SigningKey {
@@ -349,7 +343,7 @@ describe('the Neo4j store unavailable', () => {
     expect(server.requests).toHaveLength(1);
 
     // A real driver to a port nothing listens on: the store's read fails as it does when Neo4j is down.
-    const closed = await closedPort();
+    const closed = await freePort(); // nothing listens on it
     const down = openGraph({ uri: `bolt://127.0.0.1:${closed}` });
     const stores = { current: new Neo4jServerKeyStore(down) };
     const fetchJson = createHttpsFetchJson({ verifyTls: true, allowPrivateAddresses: true, extraCaCertificates: [CERTIFICATE] });

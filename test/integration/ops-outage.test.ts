@@ -7,7 +7,6 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,6 +17,7 @@ import { PROJECT_ROOT } from '../../src/paths';
 import { registerRoomKeys } from '../../src/service/demo-room';
 import { applySchema, openGraph, type Graph } from '../../src/store/neo4j';
 import { missingEventsPath, rawRequest, signedPost, startTestService, type TestService } from '../helpers/federation';
+import { freePorts } from '../helpers/free-ports';
 import { importLines } from '../helpers/graph';
 
 /**
@@ -237,16 +237,4 @@ function statuses(answers: readonly { status: number; errcode?: string }[]): str
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Ports that were free a moment ago, all distinct (held open together while choosing). */
-async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<Server>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  const ports = servers.map((server) => (server.address() as AddressInfo).port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
 }

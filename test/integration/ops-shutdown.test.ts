@@ -4,7 +4,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request as httpRequest } from 'node:http';
@@ -17,6 +16,7 @@ import type { Graph } from '../../src/store/neo4j';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
 import { missingEventsPath } from '../helpers/federation';
 import { importLines, openTestGraph } from '../helpers/graph';
+import { freePort } from '../helpers/free-ports';
 import { testNeo4j } from '../helpers/neo4j';
 import { buildDist } from '../helpers/build';
 
@@ -34,15 +34,6 @@ afterAll(async () => {
   await graph.driver.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code)));

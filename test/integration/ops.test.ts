@@ -3,12 +3,13 @@
  * reached: 503 M_UNAVAILABLE with Retry-After within two seconds, /ready 503, no crash, and 200s again from the same
  * service once its Neo4j answers.
  */
-import { connect, createServer, type AddressInfo, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { RoomBuilder } from '../../src/generator/room-builder';
 import { generateSigningKey, type SigningKey } from '../../src/core/signing';
 import { registerRoomKeys } from '../../src/service/demo-room';
 import { openGraph, type Graph } from '../../src/store/neo4j';
 import { importLines, openTestGraph } from '../helpers/graph';
+import { freePort } from '../helpers/free-ports';
 import { missingEventsPath, rawRequest, signedPost, startTestService, type TestService } from '../helpers/federation';
 
 const ALICE = '@alice:hs1.test';
@@ -123,15 +124,6 @@ describe('Neo4j unreachable', () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 function proxyTo(port: number, target: URL): Promise<Server> {
   return new Promise((resolve) => {

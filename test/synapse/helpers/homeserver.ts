@@ -9,8 +9,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { join, resolve } from 'node:path';
+import { freePort } from '../../helpers/free-ports';
 import { formatSigningKeyFile, generateSigningKey, type SigningKey } from '../../../src/core/signing';
 
 const TLS_DIR = resolve(__dirname, '..', '..', 'fixtures', 'tls');
@@ -153,17 +153,6 @@ export async function createHomeserver(options: { python: string; dir: string })
       return { userId: body.user_id, accessToken: body.access_token };
     },
   };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolvePort(port));
-    });
-  });
 }
 
 export function sleep(ms: number): Promise<void> {
