@@ -20,7 +20,7 @@ import type { MissingEventsRequest } from '../core/missing-events-request';
 import { loadCypher } from '../store/cypher-files';
 import { type Graph, plain, readOnce, readTx, rows } from '../store/neo4j';
 
-const QUERIES = loadCypher(['bench-synapse-prev-events', 'bench-synapse-events', 'bench-return-1', 'bench-room-dag']);
+const QUERIES = loadCypher(['bench-synapse-prev-events', 'bench-synapse-events', 'return-1', 'bench-room-dag']);
 
 /** What walk.cypher's rules need of an event. */
 export interface Walkable {
@@ -121,7 +121,7 @@ export async function synapseWalk(graph: Graph, request: MissingEventsRequest): 
 
 /** `RETURN 1` sent as EventStore.walk sends the walk: one auto-commit read in its own session. */
 export async function roundTripFloor(graph: Graph): Promise<void> {
-  await readOnce(graph, QUERIES['bench-return-1'], {});
+  await readOnce(graph, QUERIES['return-1'], {});
 }
 
 // ---- The in-memory walk ----

@@ -9,6 +9,9 @@
  * first probe that gets through all of that lets reads through again.
  */
 import neo4j, { type Driver, Neo4jError } from 'neo4j-driver';
+import { loadCypher } from './cypher-files';
+
+const QUERIES = loadCypher(['return-1']);
 
 export interface AvailabilityOptions {
   readonly database: string | undefined;
@@ -86,7 +89,7 @@ export class Neo4jAvailability {
     this.probing = true;
     // No timeout in Neo4j: a fresh Neo4j may take more than PROBE_TIMEOUT_MS to plan even this, and ending it there
     // would make every probe start over. The next probe waits for this one instead.
-    const run = session.run('RETURN 1').then(
+    const run = session.run(QUERIES['return-1']).then(
       () => true,
       () => false,
     );
