@@ -539,6 +539,45 @@ function startWatchdog({ ownerPid, pid, home, deleteHome }) {
   watchdog.unref();
 }
 
+/**
+ * Neo4j's bulk importer (`neo4j-admin database import full`, org.neo4j.cli.AdminTool from the same jars) into this
+ * home's database `neo4j`, replacing what it holds. The server must be stopped, and must have started once in this
+ * home (the tool reads its conf/neo4j.conf). `nodes` and `relationships` are neo4j-admin's arguments: file paths, and
+ * {type, file} pairs. Its output goes to logs/admin-import.log; resolves to the seconds it took, or throws with the
+ * log's last lines.
+ */
+export async function adminImport({ home = DEFAULT_HOME, libDir = LIB_DIR, nodes, relationships, multiline = false, log = stderrLog }) {
+  home = resolve(home);
+  if (runningNeo4j({ home })) throw new Neo4jLauncherError(`Neo4j is running in ${show(home)}: stop it before neo4j-admin database import.`);
+  if (!existsSync(join(home, 'conf', 'neo4j.conf'))) {
+    throw new Neo4jLauncherError(`${show(home)} has no conf/neo4j.conf: start Neo4j there once before importing into it.`);
+  }
+  const { java } = findJava();
+  await fetchNeo4jJars({ libDir, log });
+  mkdirSync(join(home, 'logs'), { recursive: true });
+  const logPath = join(home, 'logs', 'admin-import.log');
+  const args = ['-Xmx1g', '-XX:+UseG1GC', '-Dfile.encoding=UTF-8', '-cp', join(libDir, '*'), 'org.neo4j.cli.AdminTool',
+    // The database first: --nodes and --relationships take every file that follows them.
+    'database', 'import', 'full', 'neo4j', '--overwrite-destination', `--report-file=${join(home, 'logs', 'admin-import.report')}`,
+    ...(multiline ? ['--multiline-fields=true'] : []),
+    ...nodes.map((file) => `--nodes=${file}`),
+    ...relationships.map(({ type, file }) => `--relationships=${type}=${file}`)];
+  const env = { ...process.env, NEO4J_HOME: home, NEO4J_CONF: join(home, 'conf') };
+  log(`Running neo4j-admin database import full (home ${show(home)})...`);
+  const started = Date.now();
+  const out = openSync(logPath, 'w');
+  const code = await new Promise((resolveExit) => {
+    const child = spawn(java, args, { cwd: home, env, stdio: ['ignore', out, out] });
+    child.on('error', () => resolveExit('spawn error'));
+    child.on('exit', (status, signal) => resolveExit(status ?? signal ?? 'unknown'));
+  });
+  closeSync(out);
+  if (code !== 0) throw new Neo4jLauncherError(`neo4j-admin database import failed (exit ${code}):\n${tail(logPath, 0, 15)}`, logPath);
+  const seconds = (Date.now() - started) / 1000;
+  log(`neo4j-admin database import done in ${seconds.toFixed(1)} s.`);
+  return seconds;
+}
+
 /** The watchdog: once ownerPid is gone, stops the server (pid) and optionally deletes its home; exits with the server. */
 async function watch(ownerPid, pid, home, deleteHome) {
   while (isOurServer(pid, home)) {

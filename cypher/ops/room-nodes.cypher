@@ -1,5 +1,5 @@
 // Every node of one room (its Room node, events with placeholders, states) with its labels and properties, for
-// the import crash test's fingerprint (test/integration/ops-import-crash.test.ts).
+// the fingerprint of test/helpers/room-fingerprint.ts (the import crash and bulk import tests).
 // Returns: labels, properties. Parameters: room_id.
 CALL {
   MATCH (n:Room {room_id: $room_id}) RETURN n

@@ -6,8 +6,8 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { runSteps, type ProgressOptions, type Report } from '../progress';
-import { Importer, type ImportSummary } from './importer';
-import type { EventStore } from '../store/event-store';
+import { Importer, type ImportSink, type ImportSummary } from './importer';
+import { EventStore } from '../store/event-store';
 
 export interface LineSource {
   /** Where the lines come from, in problems' `name:line` and in progress: a file name, "stdin". */
@@ -36,15 +36,29 @@ export function fileSource(file: string): LineSource {
 }
 
 /** Imports the files (standard input when none is named). */
-export async function importSources(store: EventStore, files: readonly string[], progress: ProgressOptions = {}): Promise<ImportSummary> {
-  return importLineSources(store, (files.length > 0 ? files : ['-']).map(fileSource), progress);
+export async function importSources(store: EventStore, files: readonly string[], progress: ProgressOptions = {}, batchSize?: number): Promise<ImportSummary> {
+  return importLineSources(store, fileSources(files), progress, batchSize);
 }
 
-/** Imports the sources one after the other into one Importer, then settles the rooms' states. */
-export async function importLineSources(store: EventStore, sources: readonly LineSource[], progress: ProgressOptions = {}): Promise<ImportSummary> {
+/** The files as sources; standard input when none is named. */
+export function fileSources(files: readonly string[]): LineSource[] {
+  return (files.length > 0 ? files : ['-']).map(fileSource);
+}
+
+/**
+ * Imports the sources one after the other into one Importer, then settles the rooms' states (on the graph; a
+ * sink of files is settled once the graph holds them).
+ */
+export async function importLineSources(
+  target: EventStore | ImportSink,
+  sources: readonly LineSource[],
+  progress: ProgressOptions = {},
+  batchSize?: number,
+): Promise<ImportSummary> {
   let report: Report = () => {};
   let fraction: (() => number) | undefined;
-  const importer = new Importer(store, {
+  const importer = new Importer(target, {
+    batchSize,
     onProblem: (problem) => process.stderr.write(`${problem.at}: ${problem.severity}: ${problem.message}\n`),
     onProgress: (summary) => report({ text: `${summary.stored + summary.unchanged} events, ${rate(summary)} events/s`, fraction: fraction?.() }),
   });
@@ -61,7 +75,10 @@ export async function importLineSources(store: EventStore, sources: readonly Lin
         },
       })),
       // The events still waiting for their room's version, pending states and each room's current state.
-      { title: 'Settling room states', run: async () => void (summary = await importer.finish()) },
+      {
+        title: target instanceof EventStore ? 'Settling room states' : 'Writing the last events',
+        run: async () => void (summary = await importer.finish()),
+      },
     ],
     progress,
   );

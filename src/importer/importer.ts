@@ -9,14 +9,40 @@
  * auth_events allow (src/importer/room-states.ts); an event below a gap is stored as pending and computed when a
  * later import fills the gap. At the end, each room touched gets its current state: the resolution of its forward
  * extremities' states.
+ *
+ * The events go to an ImportSink: the graph (an EventStore), or files for Neo4j's bulk importer
+ * (src/importer/bulk-files.ts), whose rooms are settled on the graph once it holds them (`settle`).
  */
 import { readPdu, roomIdOfPdu, stateEventOf, type StoredEvent } from '../core/pdu';
 import { isObject } from '../core/json';
 import { declaredRoomVersion, getRoomVersion, type RoomVersion } from '../core/room-versions';
 import type { StateEvent } from '../core/state-event';
-import type { EventStore, ImportOutcome, StateWrite } from '../store/event-store';
+import { EventStore, type ImportOutcome, type StateWrite } from '../store/event-store';
 import { StateStore } from '../store/state-store';
-import { RoomStates } from './room-states';
+import { RoomStates, type StateLoader } from './room-states';
+
+/** Where imported events go, and what the importer reads of earlier imports. */
+export interface ImportSink {
+  /** The stored version of each room that is known. */
+  roomVersions(roomIds: readonly string[]): Promise<Map<string, string>>;
+  /** A stored room's state events, with their verdicts. */
+  roomStateEvents(roomId: string): Promise<{ pdu: string; rejected_reason: string | null }[]>;
+  saveRooms(rooms: readonly { room_id: string; room_version: string }[]): Promise<unknown>;
+  /** Stores a batch (see EventStore.importEvents): each event's outcome. */
+  importEvents(events: readonly StoredEvent[], work: readonly StateWrite[], pending: readonly string[]): Promise<Map<string, ImportOutcome>>;
+  readonly loader: StateLoader;
+}
+
+/** The room graph as a sink. */
+function graphSink(store: EventStore, states: StateStore): ImportSink {
+  return {
+    roomVersions: (roomIds) => store.roomVersions(roomIds),
+    roomStateEvents: (roomId) => states.roomStateEvents(roomId),
+    saveRooms: (rooms) => store.saveRooms(rooms),
+    importEvents: (events, work, pending) => store.importEvents(events, work, pending),
+    loader: states.loader,
+  };
+}
 
 export interface ImportProblem {
   /** Where: `file:line`. */
@@ -73,12 +99,20 @@ export class Importer {
   private readonly concurrency: number;
   private readonly now: () => number;
   private readonly started: number;
+  private readonly sink: ImportSink;
+  /** The graph's states, to settle rooms with; undefined for a sink that is not the graph. */
+  private readonly states: StateStore | undefined;
 
   constructor(
-    private readonly store: EventStore,
+    target: EventStore | ImportSink,
     private readonly options: ImporterOptions = {},
-    private readonly states: StateStore = new StateStore(store.graph),
   ) {
+    if (target instanceof EventStore) {
+      this.states = new StateStore(target.graph);
+      this.sink = graphSink(target, this.states);
+    } else {
+      this.sink = target;
+    }
     this.batchSize = options.batchSize ?? 2000;
     this.concurrency = Math.max(1, options.concurrency ?? 2);
     this.now = options.now ?? Date.now;
@@ -96,7 +130,11 @@ export class Importer {
     }
   }
 
-  /** Stores what is left, reports events whose room version never became known, and returns the totals. */
+  /**
+   * Stores what is left, reports events whose room version never became known, and returns the totals. On the
+   * graph it also settles each room touched (its pending states and current state); a sink that is not the graph
+   * leaves that to `settle` once the graph holds what it wrote.
+   */
   async finish(): Promise<ImportSummary> {
     for (const [roomId, lines] of this.pending) {
       for (const line of lines) {
@@ -107,37 +145,56 @@ export class Importer {
     await this.flush();
     await Promise.all(this.writes);
     this.throwWriteError();
-    for (const roomId of this.touchedRooms) {
-      const room = this.roomStates.get(roomId)!;
-      await this.settlePending(room);
-      await this.settleCurrentState(room);
+    if (this.states !== undefined) return this.settle(this.touchedRooms);
+    for (const roomId of this.touchedRooms) this.summary.statePending += this.roomStates.get(roomId)!.pendingCount();
+    return this.totals();
+  }
+
+  /**
+   * Settles stored rooms: computes the events left pending that can be computed now, then each room's current
+   * state (marking the extremities that fail against it soft-failed). Counts the events still pending.
+   */
+  async settle(roomIds: Iterable<string>): Promise<ImportSummary> {
+    const states = this.graphStates();
+    for (const roomId of roomIds) {
+      await this.lookUp(roomId);
+      const room = this.roomStates.get(roomId);
+      if (room === undefined) throw new Error(`room ${roomId} is not stored`);
+      this.touchedRooms.add(roomId);
+      await this.settlePending(room, states);
+      await this.settleCurrentState(room, states);
       this.summary.statePending += room.pendingCount();
     }
     return this.totals();
   }
 
+  private graphStates(): StateStore {
+    if (this.states === undefined) throw new Error('only an import into the graph settles rooms');
+    return this.states;
+  }
+
   /** Computes the room's events left pending by earlier imports (or this one) that can be computed now. */
-  private async settlePending(room: RoomStates): Promise<void> {
+  private async settlePending(room: RoomStates, states: StateStore): Promise<void> {
     let after = { depth: -1, event_id: '' };
     room.forgetUnavailable();
     for (;;) {
-      const page = await this.states.pendingPage(room.roomId, after, this.batchSize);
+      const page = await states.pendingPage(room.roomId, after, this.batchSize);
       if (page.length === 0) return;
       for (const row of page) {
         const event = storedStateEvent(row.pdu, room.version);
         if (event !== undefined) room.add(event);
       }
-      await room.load(this.states.loader);
+      await room.load(states.loader);
       const work = room.compute();
-      await this.states.save(room.roomId, work.states, work.events);
+      await states.save(room.roomId, work.states, work.events);
       this.summary.rejected += work.events.filter((row) => row.rejected_reason !== null).length;
       const last = page[page.length - 1]!;
       after = { depth: last.depth, event_id: last.event_id };
     }
   }
 
-  private async settleCurrentState(room: RoomStates): Promise<void> {
-    const settled = await this.states.settleCurrentState(room.roomId, async (tx, extremities) => {
+  private async settleCurrentState(room: RoomStates, states: StateStore): Promise<void> {
+    const settled = await states.settleCurrentState(room.roomId, async (tx, extremities) => {
       const events = extremities.flatMap((row) => {
         const event = storedStateEvent(row.pdu, room.version);
         return event === undefined ? [] : [{ event, state_after: row.state_after }];
@@ -194,14 +251,14 @@ export class Importer {
   private async lookUp(roomId: string): Promise<void> {
     if (this.lookedUp.has(roomId)) return;
     this.lookedUp.add(roomId);
-    const stored = (await this.store.roomVersions([roomId])).get(roomId);
+    const stored = (await this.sink.roomVersions([roomId])).get(roomId);
     const version = stored === undefined ? undefined : getRoomVersion(stored);
     if (version !== undefined) {
       this.versions.set(roomId, version);
       this.savedRooms.add(roomId);
       // The room's stored state events, which the authorization rules and state resolution of new events read.
       const room = this.roomStatesOf(roomId, version);
-      for (const row of await this.states.roomStateEvents(roomId)) {
+      for (const row of await this.sink.roomStateEvents(roomId)) {
         const event = storedStateEvent(row.pdu, version);
         if (event !== undefined) room.remember(event, row.rejected_reason);
       }
@@ -248,7 +305,7 @@ export class Importer {
     const work: StateWrite[] = [];
     const pending: string[] = [];
     for (const room of rooms) {
-      await room.load(this.states.loader);
+      await room.load(this.sink.loader);
       const done = room.compute();
       work.push({ room_id: room.roomId, states: done.states, events: done.events });
       for (const id of done.pending) if (batch.has(id)) pending.push(id);
@@ -274,10 +331,10 @@ export class Importer {
       if (!this.savedRooms.has(event.room_id)) newRooms.set(event.room_id, this.versions.get(event.room_id)!.id);
     }
     if (newRooms.size > 0) {
-      await this.store.saveRooms([...newRooms].map(([room_id, room_version]) => ({ room_id, room_version })));
+      await this.sink.saveRooms([...newRooms].map(([room_id, room_version]) => ({ room_id, room_version })));
       for (const roomId of newRooms.keys()) this.savedRooms.add(roomId);
     }
-    const outcomes = await this.store.importEvents([...batch.values()].map((entry) => entry.event), work, pending);
+    const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending);
     // Verdicts on events stored now, or stored by an earlier batch while they waited for this one.
     for (const { events } of work) {
       for (const row of events) if (row.rejected_reason !== null && (!batch.has(row.event_id) || outcomes.get(row.event_id) === 'stored')) this.summary.rejected += 1;

@@ -272,8 +272,8 @@ Commands:
       [0, 'Usage: maxtryx fuzz [options]'],
       [0, 'Usage: maxtryx soak [options]'],
     ]);
-    const options = (text: string) => [...text.matchAll(/^ {2}(--[a-z-]+)/gm)].map((match) => match[1]);
-    expect(options(helps[1]!.stdout)).toEqual(['--from-synapse', '--room']);
+    const options = (text: string) => [...text.matchAll(/^ {2}(--[a-z0-9-]+)/gm)].map((match) => match[1]);
+    expect(options(helps[1]!.stdout)).toEqual(['--from-synapse', '--room', '--bulk', '--replace', '--neo4j-home', '--batch-size']);
     expect(options(helps[2]!.stdout)).toEqual(['--out', '--events', '--room-version', '--seed', '--servers', '--history-visibility', '--conflicts']);
     expect(options(helps[3]!.stdout)).toEqual(['--room', '--latest', '--earliest', '--limit', '--min-depth', '--as', '--keys', '--url', '--destination']);
     expect(options(helps[4]!.stdout)).toEqual(['--param', '--list', '--json', '--max-width']);

@@ -9,17 +9,18 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deleteRoom, stable } from '../../src/fuzz/graph-fingerprint';
+import { deleteRoom } from '../../src/fuzz/graph-fingerprint';
 import { writeRoom } from '../../src/generator/write-room';
 import { PROJECT_ROOT } from '../../src/paths';
 import { loadCypher } from '../../src/store/cypher-files';
-import { plain, readOnce, readTx, rows, type Graph } from '../../src/store/neo4j';
+import { plain, readOnce, type Graph } from '../../src/store/neo4j';
 import { buildDist } from '../helpers/build';
 import { openTestGraph } from '../helpers/graph';
 import { testNeo4j } from '../helpers/neo4j';
+import { census, difference, roomFingerprint } from '../helpers/room-fingerprint';
 
 const IMPORT = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'import.js');
-const QUERIES = loadCypher(['ops/room-nodes', 'ops/room-relationships', 'ops/room-event-count']);
+const QUERIES = loadCypher(['ops/room-event-count']);
 // Ten of the importer's 2,000-event batches, with the generator's state conflicts, so a kill lands after some
 // batches are committed and before the last one.
 const EVENTS = 20_000;
@@ -73,49 +74,6 @@ async function importKilled(afterEvents: number): Promise<{ signal: NodeJS.Signa
   return exited;
 }
 
-/**
- * One line per node (labels, properties) and per relationship (its ends' keys, type, properties) of the room, sorted:
- * equal lists mean equal graphs, whatever the element IDs.
- */
-async function roomFingerprint(): Promise<string[]> {
-  return readTx(graph, async (tx) => {
-    const nodes = await rows<{ labels: string[]; properties: Record<string, unknown> }>(tx, QUERIES['ops/room-nodes'], { room_id: roomId });
-    const relationships = await rows<{ start: string; type: string; end: string; properties: Record<string, unknown> }>(
-      tx,
-      QUERIES['ops/room-relationships'],
-      { room_id: roomId },
-    );
-    return [
-      ...nodes.map((n) => `N ${[...n.labels].sort().join(':')} ${stable(plain(n.properties))}`),
-      ...relationships.map((r) => `R ${r.start} ${r.type} ${r.end} ${stable(plain(r.properties))}`),
-    ].sort();
-  });
-}
-
-/** What one sorted list has that the other has not (as many times as it has it more), each line cut to 400 characters. */
-function difference(a: readonly string[], b: readonly string[]): string[] {
-  const counts = new Map<string, number>();
-  for (const line of b) counts.set(line, (counts.get(line) ?? 0) + 1);
-  const extra: string[] = [];
-  for (const line of a) {
-    const left = counts.get(line) ?? 0;
-    if (left > 0) counts.set(line, left - 1);
-    else extra.push(line.length > 400 ? `${line.slice(0, 400)}...` : line);
-  }
-  return extra;
-}
-
-/** How many lines of each kind: node label sets and relationship types. */
-function census(lines: readonly string[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const line of lines) {
-    const [kind, first, second] = line.split(' ');
-    const key = kind === 'N' ? `N ${first}` : `R ${second}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
-
 describe('an import killed with SIGKILL and run again', () => {
   let cleanImport: string[];
 
@@ -124,7 +82,7 @@ describe('an import killed with SIGKILL and run again', () => {
     const clean = await importToEnd();
     expect(clean.code).toBe(0);
     expect(clean.stderr).toContain(`Imported ${EVENTS} new events (0 already stored) in 1 rooms; 0 lines skipped`);
-    cleanImport = await roomFingerprint();
+    cleanImport = await roomFingerprint(graph, roomId);
     const stored = Object.entries(census(cleanImport)).filter(([key]) => /^N (.*:)?Event(:|$)/.test(key) && !key.includes('Placeholder'));
     expect(stored.reduce((sum, [, count]) => sum + count, 0)).toBe(EVENTS);
     process.stderr.write(`import crash test: a clean import gives ${JSON.stringify(census(cleanImport))}\n`);
@@ -132,7 +90,7 @@ describe('an import killed with SIGKILL and run again', () => {
 
   beforeEach(async () => {
     await deleteRoom(graph, roomId);
-    expect(await roomFingerprint()).toEqual([]);
+    expect(await roomFingerprint(graph, roomId)).toEqual([]);
   });
 
   // Early (2 of the 10 batches committed) and late (7 committed; the room's states are long by then).
@@ -147,7 +105,7 @@ describe('an import killed with SIGKILL and run again', () => {
     expect(resumed.code).toBe(0);
     // Every line once: what the killed run committed is found stored, the rest is stored now.
     expect(resumed.stderr).toContain(`Imported ${EVENTS - atKill} new events (${atKill} already stored) in 1 rooms; 0 lines skipped`);
-    const afterCrash = await roomFingerprint();
+    const afterCrash = await roomFingerprint(graph, roomId);
 
     process.stderr.write(
       `import crash test: killed at ${atKill}/${EVENTS} events committed; ${afterCrash.length} nodes and relationships after the ` +

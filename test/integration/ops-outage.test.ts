@@ -5,36 +5,18 @@
  * the service does not crash, and once Neo4j answers queries again 200s resume within a few seconds by themselves
  * (src/store/availability.ts). The counts and latencies of each phase are printed for the README.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../../src/config';
 import { generateSigningKey } from '../../src/core/signing';
 import { RoomBuilder } from '../../src/generator/room-builder';
-import { PROJECT_ROOT } from '../../src/paths';
 import { registerRoomKeys } from '../../src/service/demo-room';
 import { applySchema, openGraph, type Graph } from '../../src/store/neo4j';
 import { missingEventsPath, rawRequest, signedPost, startTestService, type TestService } from '../helpers/federation';
 import { freePorts } from '../helpers/free-ports';
 import { importLines } from '../helpers/graph';
-
-/**
- * Runs one function of scripts/neo4j.mjs in a node process of its own: jest's module sandbox cannot import ESM.
- * `ensureNeo4j` with ownerPid leaves a watchdog that stops the server and deletes its home if this test dies.
- */
-function neo4jScript(call: string, options: Record<string, unknown>): Promise<void> {
-  const source = `import(${JSON.stringify(pathToFileURL(join(PROJECT_ROOT, 'scripts', 'neo4j.mjs')).href)})
-    .then((m) => m.${call}({ ...JSON.parse(process.env.OPTIONS), log: (line) => process.stderr.write('[outage neo4j] ' + line + '\\n') }))
-    .catch((error) => { process.stderr.write(error.message + '\\n'); process.exitCode = 1; });`;
-  return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['--input-type=module', '-e', source], { env: { ...process.env, OPTIONS: JSON.stringify(options) } }, (error) =>
-      error ? reject(error) : resolve(),
-    );
-    child.stderr?.pipe(process.stderr);
-  });
-}
+import { neo4jScript } from '../helpers/neo4j-script';
 
 const ALICE = '@alice:hs1.test';
 const BOB = '@bob:hs2.test';
@@ -73,8 +55,8 @@ const identity = generateSigningKey('outage');
 const lateIdentity = generateSigningKey('late');
 
 const startNeo4j = () =>
-  neo4jScript('ensureNeo4j', { home, boltPort: ports.bolt, httpPort: ports.http, ownerPid: process.pid, deleteHomeOnOwnerExit: true });
-const stopNeo4j = () => neo4jScript('stopNeo4j', { home });
+  neo4jScript('ensureNeo4j', { home, boltPort: ports.bolt, httpPort: ports.http, ownerPid: process.pid, deleteHomeOnOwnerExit: true }, 'outage neo4j');
+const stopNeo4j = () => neo4jScript('stopNeo4j', { home }, 'outage neo4j');
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'maxtryx-outage-neo4j-'));

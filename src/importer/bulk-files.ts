@@ -1,0 +1,213 @@
+/**
+ * An import sink that writes the room graph as CSV files for Neo4j's bulk importer (`neo4j-admin database import
+ * full`), for a first load into an empty database. The nodes and relationships are the ones the graph importer makes
+ * (cypher/import-events.cypher, import-edges.cypher, rooms-save.cypher), property for property and label for label;
+ * the states the importer computes are kept in memory, to be written through Cypher once the database holds the
+ * events (their lists need no CSV array encoding then).
+ *
+ * An event is written once its state is known. One whose state is still unknown when its batch is written (a prev
+ * or auth event comes later in the input, or never) waits in memory; at the end, those still waiting are written as
+ * StatePending, and every event that is only named in prev_events or auth_events becomes a Placeholder, as the
+ * graph importer leaves them.
+ */
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { eventKind } from '../core/event-kind';
+import type { StoredEvent } from '../core/pdu';
+import type { RoomState } from '../core/room-state';
+import type { ImportOutcome, StateWrite } from '../store/event-store';
+import type { EventStateRow } from '../store/state-store';
+import type { ImportSink } from './importer';
+
+/** The files, in the order neo4j-admin takes them, with their headers. */
+const FILES = {
+  rooms: 'room_id:ID(Room),room_version,:LABEL',
+  events:
+    'event_id:ID(Event),room_id,type,state_key,sender,origin_server_ts:long,depth:long,pdu,content_hash_ok:boolean,' +
+    'state_before,state_after,rejected_reason,:LABEL',
+  'prev-events': ':START_ID(Event),:END_ID(Event)',
+  'auth-events': ':START_ID(Event),:END_ID(Event)',
+  'in-room': ':START_ID(Event),:END_ID(Room)',
+} as const;
+
+type FileName = keyof typeof FILES;
+
+/** What neo4j-admin is given: node and relationship files by label or type. */
+export interface BulkFileSet {
+  readonly nodes: readonly string[];
+  readonly relationships: readonly { type: string; file: string }[];
+  /** A value holds a line break, so neo4j-admin must read fields over several lines. */
+  readonly multiline: boolean;
+}
+
+export class BulkFiles implements ImportSink {
+  /** Each written event's PDU digest: an event seen again is unchanged, or a conflict. */
+  private readonly written = new Map<string, string>();
+  /** Events named in prev_events or auth_events and not written yet, with the room of the first event naming them. */
+  private readonly named = new Map<string, string>();
+  /** Events written, waiting for their state. */
+  private readonly waiting = new Map<string, StoredEvent>();
+  /** States computed for events of a batch whose own write has not come yet (batches are written two at a time). */
+  private readonly early = new Map<string, EventStateRow>();
+  private readonly rooms = new Set<string>();
+  private readonly stateIds = new Set<string>();
+  /** The states to write once the database holds the events, in the order computed (parents first). */
+  readonly states: { room_id: string; state: RoomState }[] = [];
+  private handles: Map<FileName, FileHandle> | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private multiline = false;
+
+  private constructor(readonly dir: string) {}
+
+  /** The rooms written, to settle once the database holds them. */
+  get roomIds(): string[] {
+    return [...this.rooms];
+  }
+
+  /** Creates the files (with their headers) in `dir`, which must exist. */
+  static async create(dir: string): Promise<BulkFiles> {
+    const files = new BulkFiles(dir);
+    files.handles = new Map();
+    for (const [name, header] of Object.entries(FILES) as [FileName, string][]) {
+      const handle = await open(join(dir, `${name}.csv`), 'wx');
+      files.handles.set(name, handle);
+      await handle.write(`${header}\n`);
+    }
+    return files;
+  }
+
+  // The database is empty: nothing is stored yet.
+  readonly loader = { eventStates: async () => [], states: async () => [] };
+  async roomVersions(): Promise<Map<string, string>> {
+    return new Map();
+  }
+  async roomStateEvents(): Promise<{ pdu: string; rejected_reason: string | null }[]> {
+    return [];
+  }
+
+  saveRooms(rooms: readonly { room_id: string; room_version: string }[]): Promise<void> {
+    const lines = rooms.filter((room) => !this.rooms.has(room.room_id)).map((room) => {
+      this.rooms.add(room.room_id);
+      return this.line([room.room_id, room.room_version, 'Room']);
+    });
+    return this.append({ rooms: lines });
+  }
+
+  async importEvents(events: readonly StoredEvent[], work: readonly StateWrite[]): Promise<Map<string, ImportOutcome>> {
+    const outcomes = new Map<string, ImportOutcome>();
+    const lines: Record<FileName, string[]> = { rooms: [], events: [], 'prev-events': [], 'auth-events': [], 'in-room': [] };
+    const computed = new Map<string, EventStateRow>();
+    for (const { events: rows } of work) for (const row of rows) computed.set(row.event_id, row);
+    for (const event of events) {
+      const digest = createHash('sha256').update(event.pdu).digest('base64');
+      const before = this.written.get(event.event_id);
+      if (before !== undefined) {
+        outcomes.set(event.event_id, before === digest ? 'unchanged' : 'conflict');
+        continue;
+      }
+      outcomes.set(event.event_id, 'stored');
+      this.written.set(event.event_id, digest);
+      this.named.delete(event.event_id);
+      lines['in-room'].push(this.line([event.event_id, event.room_id]));
+      for (const id of event.prev_events) lines['prev-events'].push(this.line([event.event_id, this.name(id, event.room_id)]));
+      for (const id of event.auth_events) lines['auth-events'].push(this.line([event.event_id, this.name(id, event.room_id)]));
+      const state = computed.get(event.event_id) ?? this.early.get(event.event_id);
+      this.early.delete(event.event_id);
+      if (state === undefined) this.waiting.set(event.event_id, event);
+      else lines.events.push(this.eventLine(event, state));
+    }
+    // States of events of earlier batches (or of a batch whose write has not come yet) that waited for these.
+    for (const row of computed.values()) {
+      if (outcomes.get(row.event_id) === 'stored') continue;
+      const event = this.waiting.get(row.event_id);
+      if (event !== undefined) {
+        this.waiting.delete(row.event_id);
+        lines.events.push(this.eventLine(event, row));
+      } else if (!this.written.has(row.event_id)) {
+        this.early.set(row.event_id, row);
+      }
+    }
+    for (const { room_id, states } of work) {
+      for (const state of states) {
+        if (this.stateIds.has(state.state_id)) continue;
+        this.stateIds.add(state.state_id);
+        this.states.push({ room_id, state });
+      }
+    }
+    await this.append(lines);
+    return outcomes;
+  }
+
+  /**
+   * Writes the events still waiting for a state (StatePending) and the events only named (Placeholder), and closes
+   * the files.
+   */
+  async close(): Promise<BulkFileSet> {
+    const events: string[] = [];
+    for (const event of this.waiting.values()) events.push(this.eventLine(event, undefined));
+    this.waiting.clear();
+    for (const [eventId, roomId] of this.named) events.push(this.line([eventId, roomId, null, null, null, null, null, null, null, null, null, null, 'Event;Placeholder']));
+    this.named.clear();
+    await this.append({ events });
+    await this.queue;
+    for (const handle of this.handles?.values() ?? []) await handle.close();
+    this.handles = undefined;
+    const file = (name: FileName) => join(this.dir, `${name}.csv`);
+    return {
+      nodes: [file('rooms'), file('events')],
+      relationships: [
+        { type: 'PREV_EVENT', file: file('prev-events') },
+        { type: 'AUTH_EVENT', file: file('auth-events') },
+        { type: 'IN_ROOM', file: file('in-room') },
+      ],
+      multiline: this.multiline,
+    };
+  }
+
+  /** Notes an event named by another (a placeholder until it is written); returns its ID. */
+  private name(eventId: string, roomId: string): string {
+    if (!this.written.has(eventId) && !this.named.has(eventId)) this.named.set(eventId, roomId);
+    return eventId;
+  }
+
+  private eventLine(event: StoredEvent, state: EventStateRow | undefined): string {
+    const labels = ['Event', eventKind(event.type, event.state_key)];
+    if (state === undefined) labels.push('StatePending');
+    else if (state.rejected_reason !== null) labels.push('Rejected');
+    return this.line([
+      event.event_id, event.room_id, event.type, event.state_key, event.sender, event.origin_server_ts, event.depth,
+      event.pdu, event.content_hash_ok, state?.state_before ?? null, state?.state_after ?? null,
+      state?.rejected_reason ?? null, labels.join(';'),
+    ]);
+  }
+
+  /**
+   * One CSV line (RFC 4180, as neo4j-admin reads it): a string quoted, its quotes doubled, so "" is an empty
+   * string; null an empty field, which stores no property; numbers and booleans as they are.
+   */
+  private line(values: readonly (string | number | boolean | null)[]): string {
+    return values
+      .map((value) => {
+        if (value === null) return '';
+        if (typeof value !== 'string') return String(value);
+        if (!this.multiline && /[\r\n]/.test(value)) this.multiline = true;
+        return `"${value.replaceAll('"', '""')}"`;
+      })
+      .join(',');
+  }
+
+  /** Appends lines to the files, one append after the other (two batches may be written at once). */
+  private append(lines: Partial<Record<FileName, string[]>>): Promise<void> {
+    const handles = this.handles;
+    if (handles === undefined) return Promise.reject(new Error('the bulk files are closed'));
+    const write = async () => {
+      for (const [name, rows] of Object.entries(lines) as [FileName, string[]][]) {
+        if (rows.length > 0) await handles.get(name)!.write(`${rows.join('\n')}\n`);
+      }
+    };
+    const next = this.queue.then(write);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
