@@ -543,10 +543,12 @@ function startWatchdog({ ownerPid, pid, home, deleteHome }) {
  * Neo4j's bulk importer (`neo4j-admin database import full`, org.neo4j.cli.AdminTool from the same jars) into this
  * home's database `neo4j`, replacing what it holds. The server must be stopped, and must have started once in this
  * home (the tool reads its conf/neo4j.conf). `nodes` and `relationships` are neo4j-admin's arguments: file paths, and
- * {type, file} pairs. Its output goes to logs/admin-import.log; resolves to the seconds it took, or throws with the
- * log's last lines.
+ * {type, file} pairs; `arrayDelimiter` separates list elements and labels (e.g. 'U+001F'). Its output goes to
+ * logs/admin-import.log; resolves to the seconds it took, or throws with the log's last lines.
  */
-export async function adminImport({ home = DEFAULT_HOME, libDir = LIB_DIR, nodes, relationships, multiline = false, log = stderrLog }) {
+export async function adminImport({
+  home = DEFAULT_HOME, libDir = LIB_DIR, nodes, relationships, multiline = false, arrayDelimiter = ';', log = stderrLog,
+}) {
   home = resolve(home);
   if (runningNeo4j({ home })) throw new Neo4jLauncherError(`Neo4j is running in ${show(home)}: stop it before neo4j-admin database import.`);
   if (!existsSync(join(home, 'conf', 'neo4j.conf'))) {
@@ -558,7 +560,8 @@ export async function adminImport({ home = DEFAULT_HOME, libDir = LIB_DIR, nodes
   const logPath = join(home, 'logs', 'admin-import.log');
   const args = ['-Xmx1g', '-XX:+UseG1GC', '-Dfile.encoding=UTF-8', '-cp', join(libDir, '*'), 'org.neo4j.cli.AdminTool',
     // The database first: --nodes and --relationships take every file that follows them.
-    'database', 'import', 'full', 'neo4j', '--overwrite-destination', `--report-file=${join(home, 'logs', 'admin-import.report')}`,
+    // Any bad entry (a relationship to a node not in the files, a duplicate node) fails the import.
+    'database', 'import', 'full', 'neo4j', '--overwrite-destination', '--bad-tolerance=0', `--array-delimiter=${arrayDelimiter}`, `--report-file=${join(home, 'logs', 'admin-import.report')}`,
     ...(multiline ? ['--multiline-fields=true'] : []),
     ...nodes.map((file) => `--nodes=${file}`),
     ...relationships.map(({ type, file }) => `--relationships=${type}=${file}`)];

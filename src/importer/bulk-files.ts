@@ -1,9 +1,10 @@
 /**
  * An import sink that writes the room graph as CSV files for Neo4j's bulk importer (`neo4j-admin database import
  * full`), for a first load into an empty database. The nodes and relationships are the ones the graph importer makes
- * (cypher/import-events.cypher, import-edges.cypher, rooms-save.cypher), property for property and label for label;
- * the states the importer computes are kept in memory, to be written through Cypher once the database holds the
- * events (their lists need no CSV array encoding then).
+ * (cypher/import-events.cypher, import-edges.cypher, rooms-save.cypher, states-save.cypher), property for property
+ * and label for label. A list property CSV cannot hold (neo4j-admin reads an empty list, or a list of one empty
+ * string, as no value; an element holding the array delimiter would be split) is left out of the files and kept, to
+ * be set through Cypher once the database holds the states (`listFixes`).
  *
  * An event is written once its state is known. One whose state is still unknown when its batch is written (a prev
  * or auth event comes later in the input, or never) waits in memory; at the end, those still waiting are written as
@@ -17,7 +18,7 @@ import { eventKind } from '../core/event-kind';
 import type { StoredEvent } from '../core/pdu';
 import type { RoomState } from '../core/room-state';
 import type { ImportOutcome, StateWrite } from '../store/event-store';
-import type { EventStateRow } from '../store/state-store';
+import { stateProperties, type EventStateRow, type StateLists } from '../store/state-store';
 import type { ImportSink } from './importer';
 
 /** The files, in the order neo4j-admin takes them, with their headers. */
@@ -29,7 +30,16 @@ const FILES = {
   'prev-events': ':START_ID(Event),:END_ID(Event)',
   'auth-events': ':START_ID(Event),:END_ID(Event)',
   'in-room': ':START_ID(Event),:END_ID(Room)',
+  states:
+    'state_id:ID(State),room_id,hops:long,size:long,snapshot:boolean,types:string[],state_keys:string[],event_ids:string[],' +
+    'create_event_id,server_acl_event_id,history_visibility,join_rule,joined_servers:string[],joined_members:long[],' +
+    'invited_servers:string[],invited_members:long[],:LABEL',
+  'delta-of': ':START_ID(State),:END_ID(State)',
 } as const;
+
+/** Between the elements of a list in the files (neo4j-admin's --array-delimiter): a control character. */
+export const ARRAY_DELIMITER = '\u001f';
+const LISTS = ['types', 'state_keys', 'event_ids', 'joined_servers', 'joined_members', 'invited_servers', 'invited_members'] as const;
 
 type FileName = keyof typeof FILES;
 
@@ -39,6 +49,8 @@ export interface BulkFileSet {
   readonly relationships: readonly { type: string; file: string }[];
   /** A value holds a line break, so neo4j-admin must read fields over several lines. */
   readonly multiline: boolean;
+  /** Between the elements of a list: `U+001F` in neo4j-admin's terms. */
+  readonly arrayDelimiter: string;
 }
 
 export class BulkFiles implements ImportSink {
@@ -52,8 +64,10 @@ export class BulkFiles implements ImportSink {
   private readonly early = new Map<string, EventStateRow>();
   private readonly rooms = new Set<string>();
   private readonly stateIds = new Set<string>();
-  /** The states to write once the database holds the events, in the order computed (parents first). */
-  readonly states: { room_id: string; state: RoomState }[] = [];
+  /** List properties of states that the files leave out, to set once the database holds the states. */
+  readonly listFixes: { state_id: string; lists: StateLists }[] = [];
+  /** States written. */
+  stateCount = 0;
   private handles: Map<FileName, FileHandle> | undefined;
   private queue: Promise<void> = Promise.resolve();
   private multiline = false;
@@ -96,7 +110,9 @@ export class BulkFiles implements ImportSink {
 
   async importEvents(events: readonly StoredEvent[], work: readonly StateWrite[]): Promise<Map<string, ImportOutcome>> {
     const outcomes = new Map<string, ImportOutcome>();
-    const lines: Record<FileName, string[]> = { rooms: [], events: [], 'prev-events': [], 'auth-events': [], 'in-room': [] };
+    const lines: Record<FileName, string[]> = {
+      rooms: [], events: [], 'prev-events': [], 'auth-events': [], 'in-room': [], states: [], 'delta-of': [],
+    };
     const computed = new Map<string, EventStateRow>();
     for (const { events: rows } of work) for (const row of rows) computed.set(row.event_id, row);
     for (const event of events) {
@@ -132,7 +148,9 @@ export class BulkFiles implements ImportSink {
       for (const state of states) {
         if (this.stateIds.has(state.state_id)) continue;
         this.stateIds.add(state.state_id);
-        this.states.push({ room_id, state });
+        this.stateCount += 1;
+        lines.states.push(this.stateLine(room_id, state));
+        if (state.parent !== undefined) lines['delta-of'].push(this.line([state.state_id, state.parent.state_id]));
       }
     }
     await this.append(lines);
@@ -147,7 +165,7 @@ export class BulkFiles implements ImportSink {
     const events: string[] = [];
     for (const event of this.waiting.values()) events.push(this.eventLine(event, undefined));
     this.waiting.clear();
-    for (const [eventId, roomId] of this.named) events.push(this.line([eventId, roomId, null, null, null, null, null, null, null, null, null, null, 'Event;Placeholder']));
+    for (const [eventId, roomId] of this.named) events.push(this.line([eventId, roomId, null, null, null, null, null, null, null, null, null, null, ['Event', 'Placeholder'].join(ARRAY_DELIMITER)]));
     this.named.clear();
     await this.append({ events });
     await this.queue;
@@ -155,13 +173,15 @@ export class BulkFiles implements ImportSink {
     this.handles = undefined;
     const file = (name: FileName) => join(this.dir, `${name}.csv`);
     return {
-      nodes: [file('rooms'), file('events')],
+      nodes: [file('rooms'), file('events'), file('states')],
       relationships: [
         { type: 'PREV_EVENT', file: file('prev-events') },
         { type: 'AUTH_EVENT', file: file('auth-events') },
         { type: 'IN_ROOM', file: file('in-room') },
+        { type: 'DELTA_OF', file: file('delta-of') },
       ],
       multiline: this.multiline,
+      arrayDelimiter: 'U+001F',
     };
   }
 
@@ -178,8 +198,30 @@ export class BulkFiles implements ImportSink {
     return this.line([
       event.event_id, event.room_id, event.type, event.state_key, event.sender, event.origin_server_ts, event.depth,
       event.pdu, event.content_hash_ok, state?.state_before ?? null, state?.state_after ?? null,
-      state?.rejected_reason ?? null, labels.join(';'),
+      state?.rejected_reason ?? null, labels.join(ARRAY_DELIMITER),
     ]);
+  }
+
+  private stateLine(roomId: string, state: RoomState): string {
+    const row = stateProperties(roomId, state);
+    const lists: StateLists = {};
+    const list = (name: (typeof LISTS)[number]): string | null => {
+      const values: readonly (string | number)[] = row[name];
+      const text = values.join(ARRAY_DELIMITER);
+      // Empty, [""] and an element holding the delimiter do not survive the files: set through Cypher.
+      if (text === '' || values.some((value) => String(value).includes(ARRAY_DELIMITER))) {
+        (lists as Record<string, unknown>)[name] = values;
+        return null;
+      }
+      return text;
+    };
+    const values = [
+      row.state_id, row.room_id, row.hops, row.size, row.parent_id === null, list('types'), list('state_keys'), list('event_ids'),
+      row.create_event_id, row.server_acl_event_id, row.history_visibility, row.join_rule, list('joined_servers'),
+      list('joined_members'), list('invited_servers'), list('invited_members'), 'State',
+    ];
+    if (Object.keys(lists).length > 0) this.listFixes.push({ state_id: row.state_id, lists });
+    return this.line(values);
   }
 
   /**

@@ -1,9 +1,9 @@
 /**
  * A first load of a large export into an empty database with Neo4j's bulk importer: the importer computes every
  * event's state as it always does, into CSV files (src/importer/bulk-files.ts) instead of the graph; the local Neo4j
- * is stopped, `neo4j-admin database import full` loads the files, Neo4j starts again, and the states and each
- * room's current state are written through Cypher. The result is the graph `maxtryx import` makes of the same
- * lines, node for node (test/integration/bulk-import.test.ts).
+ * is stopped, `neo4j-admin database import full` loads the files, Neo4j starts again, and the state lists the files
+ * cannot hold and each room's current state are written through Cypher. The result is the graph `maxtryx import`
+ * makes of the same lines, node for node (test/integration/bulk-import.test.ts).
  *
  * neo4j-admin replaces the whole database, so the load refuses a database that holds anything unless told to
  * replace it. It needs the project's local Neo4j (scripts/neo4j.mjs), whose home and jars it uses.
@@ -22,8 +22,8 @@ import { Importer, type ImportSummary } from './importer';
 
 const QUERIES = loadCypher(['database-node-count']);
 
-/** States written per transaction after the load. */
-const STATE_BATCH = 500;
+/** States whose lists are set per transaction after the load. */
+const STATE_BATCH = 2000;
 
 export interface BulkLoadOptions {
   readonly sources: readonly LineSource[];
@@ -47,7 +47,7 @@ export interface BulkLoadTimes {
   readonly load: number;
   /** The constraints and indexes (schema.cypher), built on the loaded nodes. */
   readonly schema: number;
-  /** The states, through Cypher. */
+  /** The state lists the files cannot hold, through Cypher. */
   readonly states: number;
   /** Each room's current state (and the soft-failed extremities). */
   readonly rooms: number;
@@ -110,15 +110,12 @@ export async function bulkLoad(options: BulkLoadOptions): Promise<{ summary: Imp
             },
           },
           {
-            title: `Writing ${files.states.length} states`,
+            title: `Setting the lists of ${files.listFixes.length} states`,
             run: async (report) => {
               const states = new StateStore(graph!);
-              for (let i = 0; i < files.states.length; i += STATE_BATCH) {
-                const chunk = files.states.slice(i, i + STATE_BATCH);
-                for (const roomId of new Set(chunk.map((entry) => entry.room_id))) {
-                  await states.save(roomId, chunk.filter((entry) => entry.room_id === roomId).map((entry) => entry.state), []);
-                }
-                report({ text: `${Math.min(i + STATE_BATCH, files.states.length)} of ${files.states.length} states`, fraction: i / files.states.length });
+              for (let i = 0; i < files.listFixes.length; i += STATE_BATCH) {
+                await states.setLists(files.listFixes.slice(i, i + STATE_BATCH));
+                report({ text: `${Math.min(i + STATE_BATCH, files.listFixes.length)} of ${files.listFixes.length} states`, fraction: i / files.listFixes.length });
               }
               marks.push(Date.now());
             },

@@ -30,6 +30,7 @@ export interface Neo4jScript {
     nodes: readonly string[];
     relationships: readonly { type: string; file: string }[];
     multiline?: boolean;
+    arrayDelimiter?: string;
     log?: Log;
   }): Promise<number>;
 }

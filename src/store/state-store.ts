@@ -23,6 +23,7 @@ const QUERIES = loadCypher([
   'state-summaries',
   'events-mark-soft-failed',
   'room-storage',
+  'states-set-lists',
 ]);
 
 export interface EventStateRow {
@@ -135,14 +136,26 @@ interface StateRow extends Record<string, unknown> {
 }
 
 function stateRow(roomId: string, state: RoomState) {
+  const row = stateProperties(roomId, state);
+  return {
+    ...row,
+    hops: int(row.hops),
+    size: int(row.size),
+    joined_members: row.joined_members.map(int),
+    invited_members: row.invited_members.map(int),
+  };
+}
+
+/** A state node's properties (states-save.cypher's row, numbers as they are), and its parent's ID. */
+export function stateProperties(roomId: string, state: RoomState) {
   const keys = [...state.entries.keys()].map(parseStateKey);
   const { summary } = state;
   return {
     state_id: state.state_id,
     room_id: roomId,
     parent_id: state.parent?.state_id ?? null,
-    hops: int(state.hops),
-    size: int(state.size),
+    hops: state.hops,
+    size: state.size,
     types: keys.map(([type]) => type),
     state_keys: keys.map(([, key]) => key),
     // Neo4j lists hold no nulls: an empty string marks a removed key (an event ID is never empty).
@@ -152,11 +165,14 @@ function stateRow(roomId: string, state: RoomState) {
     history_visibility: summary.history_visibility,
     join_rule: summary.join_rule,
     joined_servers: [...summary.joined.keys()],
-    joined_members: [...summary.joined.values()].map(int),
+    joined_members: [...summary.joined.values()],
     invited_servers: [...summary.invited.keys()],
-    invited_members: [...summary.invited.values()].map(int),
+    invited_members: [...summary.invited.values()],
   };
 }
+
+/** The list properties of states-save.cypher that stateProperties gives. */
+export type StateLists = Partial<Pick<ReturnType<typeof stateProperties>, 'types' | 'state_keys' | 'event_ids' | 'joined_servers' | 'joined_members' | 'invited_servers' | 'invited_members'>>;
 
 /** What authorization and visibility read at an event, for one server (state-summaries.cypher). */
 export interface StateSummaryRow {
@@ -216,6 +232,19 @@ export class StateStore {
 
   pendingPage(roomId: string, after: { depth: number; event_id: string }, limit: number) {
     return readTx(this.graph, (tx) => loadPending(tx, roomId, after, limit));
+  }
+
+  /** Sets list properties of stored states (states-set-lists.cypher), for the bulk import. */
+  setLists(rows: readonly { state_id: string; lists: StateLists }[]): Promise<void> {
+    const converted = rows.map(({ state_id, lists }) => ({
+      state_id,
+      lists: {
+        ...lists,
+        ...(lists.joined_members === undefined ? {} : { joined_members: lists.joined_members.map(int) }),
+        ...(lists.invited_members === undefined ? {} : { invited_members: lists.invited_members.map(int) }),
+      },
+    }));
+    return writeTx(this.graph, async (tx) => void (await tx.run(QUERIES['states-set-lists'], { states: converted })));
   }
 
   save(roomId: string, states: readonly RoomState[], events: readonly EventStateRow[]): Promise<void> {

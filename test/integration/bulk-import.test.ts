@@ -5,7 +5,8 @@
  *
  * The same shuffled lines (three rooms of room versions 10, 12 and 1 with state conflicts, a room with rejected,
  * soft-failed and pending events, a duplicate line, a line whose content hash does not match, a line that is not
- * JSON) go through the graph importer into the shared test Neo4j, and through the built import command with --bulk
+ * JSON, and a room whose state keys and contents hold what CSV and neo4j-admin's lists must escape: the list
+ * delimiter U+001F, quotes, commas, line breaks, an empty state key) go through the graph importer into the shared test Neo4j, and through the built import command with --bulk
  * into a throw-away Neo4j of this test's own, both in batches of 7 so that events wait across batches. Then: a
  * second bulk import into the now non-empty database is refused and changes nothing; and the missing event, imported
  * afterwards by the graph importer into both, completes the pending events the same way in both.
@@ -21,7 +22,7 @@ import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
 import { PROJECT_ROOT } from '../../src/paths';
 import { applySchema, openGraph, type Graph } from '../../src/store/neo4j';
 import { buildDist } from '../helpers/build';
-import { buildEveryKindRoom } from '../helpers/every-kind-room';
+import { ALICE, buildEveryKindRoom } from '../helpers/every-kind-room';
 import { freePorts } from '../helpers/free-ports';
 import { importLines, openTestGraph } from '../helpers/graph';
 import { neo4jScript } from '../helpers/neo4j-script';
@@ -92,9 +93,16 @@ beforeAll(async () => {
     [...generateRoom({ events: 300, roomVersion: '12', seed: 'bulk-import/v12', servers: 3, conflicts: true })],
     [...generateRoom({ events: 250, roomVersion: '1', seed: 'bulk-import/v1', servers: 2, conflicts: true })],
   ];
+  const awkward = new RoomBuilder('10', 'bulk-import/awkward');
+  awkward.create(ALICE);
+  awkward.add({ type: 'm.room.member', state_key: ALICE, sender: ALICE, content: { membership: 'join' } });
+  for (const stateKey of ['a\u001fb', '\u001f', 'a\u001f', '"quoted", with a comma', 'two\nlines\r\n', '']) {
+    awkward.add({ type: 'org.example.awkward', state_key: stateKey, sender: ALICE, content: { value: `${stateKey}\u001f"x"` } });
+  }
+  awkward.add({ type: 'm.room.message', sender: ALICE, content: { msgtype: 'm.text', body: '\u001f,"\n' } });
   // The second event: a v12 create event carries no room_id.
-  roomIds = [everyKind.roomId, ...rooms.map((events) => events[1]!.pdu.room_id as string)];
-  const lines = [...everyKind.events.filter((event) => event !== gap), ...rooms.flat()].map((event) => JSON.stringify(event.pdu));
+  roomIds = [everyKind.roomId, awkward.roomId, ...rooms.map((events) => events[1]!.pdu.room_id as string)];
+  const lines = [...everyKind.events.filter((event) => event !== gap), ...awkward.events, ...rooms.flat()].map((event) => JSON.stringify(event.pdu));
   // A message whose content was changed on the way: its hash does not match, so it is stored redacted.
   const tampered = rooms[0]!.find((event) => event.pdu.type === 'm.room.message')!;
   const index = lines.indexOf(JSON.stringify(tampered.pdu));
@@ -128,7 +136,7 @@ describe('maxtryx import --bulk', () => {
     expect(bulkRun.stderr).toContain(`rooms.jsonl:${lastLine}: error: not JSON`);
     expect(bulkRun.code).toBe(1);
     expect(countsOf(graphSummary)).toEqual({
-      stored: distinct, unchanged: 1, rooms: 4, skipped: 1, hashMismatches: 1, rejected: graphSummary.rejected,
+      stored: distinct, unchanged: 1, rooms: 5, skipped: 1, hashMismatches: 1, rejected: graphSummary.rejected,
       softFailed: graphSummary.softFailed, statePending: 2,
     });
     expect(graphSummary.rejected).toBeGreaterThan(0);
@@ -154,7 +162,7 @@ describe('maxtryx import --bulk', () => {
     const again = await runImport(['--bulk', '--neo4j-home', home, file]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(
-      `import failed: The database holds ${nodes} nodes (4 rooms). A bulk import replaces the whole database: use \`maxtryx import\` ` +
+      `import failed: The database holds ${nodes} nodes (5 rooms). A bulk import replaces the whole database: use \`maxtryx import\` ` +
         'without --bulk to add rooms to it, or --replace to replace everything in it.',
     );
     expect(await fingerprints(bulk)).toEqual(before);
