@@ -14,6 +14,9 @@
  *   JIT-compiled Cypher runtime is about twice as fast warm as just after start); both figures are printed.
  * npm run bench -- endpoint [--events 100000] [--seconds 10] [--concurrency 1,16,64] [--limit 20]
  *   The HTTP endpoint under signed load on a `shared` and a `joined` room (src/cli/bench-endpoint.ts).
+ * npm run bench -- bulk [--events 1000000] [--room-version 10]
+ *   A first load into an empty database with neo4j-admin (import --bulk) against the graph importer, each into a
+ *   throw-away Neo4j of its own (src/cli/bench-bulk.ts).
  * npm run bench -- state [--small 1000] [--large 100000] [--runs 200] [--limit 20]
  *   What authorization and visibility read at `limit` events (the newest ones a walk returns), on a small and a
  *   large room: PROFILE database hits and latency of state-summaries.cypher, their ratio, and what the rooms'
@@ -27,6 +30,7 @@ import { readKeysFile, keysFilePath } from '../generator/keys-file';
 import { PROJECT_ROOT } from '../paths';
 import { EventStore } from '../store/event-store';
 import { StateStore } from '../store/state-store';
+import { benchBulk } from './bench-bulk';
 import { benchEndpoint } from './bench-endpoint';
 import { computeEventId } from '../core/event-hashes';
 import { getRoomVersion } from '../core/room-versions';
@@ -48,7 +52,7 @@ export async function runBench(args: readonly string[]): Promise<void> {
       large: { type: 'string', default: '100000' },
       runs: { type: 'string', default: '200' },
       limit: { type: 'string', default: '20' },
-      events: { type: 'string', default: '100000' },
+      events: { type: 'string' },
       warmup: { type: 'string', default: '20000' },
       'room-version': { type: 'string', default: '10' },
       seconds: { type: 'string', default: '10' },
@@ -57,6 +61,11 @@ export async function runBench(args: readonly string[]): Promise<void> {
       reuse: { type: 'boolean', default: false },
     },
   });
+  if (positionals[0] === 'bulk') {
+    mkdirSync(BENCH_DIR, { recursive: true });
+    const events = Number(values.events ?? 1_000_000);
+    return benchBulk({ events, roomVersion: values['room-version']!, dir: BENCH_DIR });
+  }
   const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
   try {
     await applySchema(graph);
@@ -69,16 +78,16 @@ export async function runBench(args: readonly string[]): Promise<void> {
     } else if (positionals[0] === 'import') {
       const warmup = Number(values.warmup);
       if (warmup > 0) console.log(`warm-up: ${await benchImport(store, warmup, values['room-version']!)}`);
-      console.log(`measured: ${await benchImport(store, Number(values.events), values['room-version']!)}`);
+      console.log(`measured: ${await benchImport(store, Number(values.events ?? 100_000), values['room-version']!)}`);
     } else if (positionals[0] === 'endpoint') {
       await benchEndpoint(graph, {
-        events: Number(values.events), seconds: Number(values.seconds), limit: Number(values.limit),
+        events: Number(values.events ?? 100_000), seconds: Number(values.seconds), limit: Number(values.limit),
         concurrency: values.concurrency!.split(',').map(Number), dir: BENCH_DIR,
       });
     } else if (positionals[0] === 'state') {
       await benchState(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
     } else {
-      throw new Error('say which benchmark: walk, import, state or endpoint');
+      throw new Error('say which benchmark: walk, import, bulk, state or endpoint');
     }
   } finally {
     await close();

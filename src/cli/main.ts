@@ -16,6 +16,7 @@ Benchmarks (the arguments go to npm run bench as they are):
   maxtryx bench [--full] [--seconds 10]       import, walk and endpoint, with baselines; a table and a JSON file
   maxtryx bench walk [--small 1000] [--large 100000] [--runs 200] [--limit 20]
   maxtryx bench import [--events 100000] [--room-version 10] [--warmup 20000]
+  maxtryx bench bulk [--events 1000000] [--room-version 10]
   maxtryx bench endpoint [--events 100000] [--seconds 10] [--concurrency 1,16,64] [--limit 20]
   maxtryx bench state [--small 1000] [--large 100000] [--runs 200] [--limit 20]`;
 
