@@ -64,7 +64,7 @@ export function program(deps: ProgramDeps = LOADED): Command {
     .addCommand(neo4jCommand())
     .addCommand(
       new Command('bench')
-        .description('benchmarks: print figures (walk, import, state, endpoint, or all)')
+        .description('benchmarks: print figures (walk, import, bulk, state, endpoint, or all)')
         .argument('[args...]', 'the benchmark and its options')
         .allowUnknownOption()
         .addHelpText('after', BENCH_HELP)

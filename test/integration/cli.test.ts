@@ -249,8 +249,8 @@ Commands:
                                its rows
   neo4j <action>               start, stop or check the project's local Neo4j
                                (Bolt 127.0.0.1:7687, Browser :7474)
-  bench [args...]              benchmarks: print figures (walk, import, state,
-                               endpoint, or all)
+  bench [args...]              benchmarks: print figures (walk, import, bulk,
+                               state, endpoint, or all)
   fuzz [args...]               property-based tests of the endpoint and the
                                importer, many thousands of cases
   soak [args...]               a long steady load of valid, invalid and
@@ -278,6 +278,7 @@ Commands:
     expect(options(helps[3]!.stdout)).toEqual(['--room', '--latest', '--earliest', '--limit', '--min-depth', '--as', '--keys', '--url', '--destination']);
     expect(options(helps[4]!.stdout)).toEqual(['--param', '--list', '--json', '--max-width']);
     expect(helps[6]!.stdout).toContain('maxtryx bench walk [--small 1000] [--large 100000] [--runs 200] [--limit 20]');
+    expect(helps[6]!.stdout).toContain('maxtryx bench bulk [--events 1000000] [--room-version 10]');
     expect(options(helps[7]!.stdout)).toEqual(['--runs', '--importer-runs', '--seed']);
     expect(options(helps[8]!.stdout)).toEqual(['--seconds', '--rate', '--events', '--connections', '--measure-seconds']);
   });
