@@ -37,9 +37,8 @@ const FILES = {
   'delta-of': ':START_ID(State),:END_ID(State)',
 } as const;
 
-/** Between the elements of a list in the files (neo4j-admin's --array-delimiter): a control character. */
-export const ARRAY_DELIMITER = '\u001f';
-const LISTS = ['types', 'state_keys', 'event_ids', 'joined_servers', 'joined_members', 'invited_servers', 'invited_members'] as const;
+/** Between the elements of a list, and between labels, in the files (neo4j-admin's --array-delimiter). */
+const ARRAY_DELIMITER = '\u001f';
 
 type FileName = keyof typeof FILES;
 
@@ -66,8 +65,6 @@ export class BulkFiles implements ImportSink {
   private readonly stateIds = new Set<string>();
   /** List properties of states that the files leave out, to set once the database holds the states. */
   readonly listFixes: { state_id: string; lists: StateLists }[] = [];
-  /** States written. */
-  stateCount = 0;
   private handles: Map<FileName, FileHandle> | undefined;
   private queue: Promise<void> = Promise.resolve();
   private multiline = false;
@@ -148,7 +145,6 @@ export class BulkFiles implements ImportSink {
       for (const state of states) {
         if (this.stateIds.has(state.state_id)) continue;
         this.stateIds.add(state.state_id);
-        this.stateCount += 1;
         lines.states.push(this.stateLine(room_id, state));
         if (state.parent !== undefined) lines['delta-of'].push(this.line([state.state_id, state.parent.state_id]));
       }
@@ -181,7 +177,7 @@ export class BulkFiles implements ImportSink {
         { type: 'DELTA_OF', file: file('delta-of') },
       ],
       multiline: this.multiline,
-      arrayDelimiter: 'U+001F',
+      arrayDelimiter: `U+${ARRAY_DELIMITER.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`,
     };
   }
 
@@ -205,7 +201,7 @@ export class BulkFiles implements ImportSink {
   private stateLine(roomId: string, state: RoomState): string {
     const row = stateProperties(roomId, state);
     const lists: StateLists = {};
-    const list = (name: (typeof LISTS)[number]): string | null => {
+    const list = (name: keyof StateLists): string | null => {
       const values: readonly (string | number)[] = row[name];
       const text = values.join(ARRAY_DELIMITER);
       // Empty, [""] and an element holding the delimiter do not survive the files: set through Cypher.

@@ -137,12 +137,16 @@ interface StateRow extends Record<string, unknown> {
 
 function stateRow(roomId: string, state: RoomState) {
   const row = stateProperties(roomId, state);
+  return { ...row, ...withIntegerMembers(row), hops: int(row.hops), size: int(row.size) };
+}
+
+/** The lists, with the member counts (where present) as Neo4j integers. */
+function withIntegerMembers(lists: StateLists) {
+  const { joined_members, invited_members, ...rest } = lists;
   return {
-    ...row,
-    hops: int(row.hops),
-    size: int(row.size),
-    joined_members: row.joined_members.map(int),
-    invited_members: row.invited_members.map(int),
+    ...rest,
+    ...(joined_members === undefined ? {} : { joined_members: joined_members.map(int) }),
+    ...(invited_members === undefined ? {} : { invited_members: invited_members.map(int) }),
   };
 }
 
@@ -236,14 +240,7 @@ export class StateStore {
 
   /** Sets list properties of stored states (states-set-lists.cypher), for the bulk import. */
   setLists(rows: readonly { state_id: string; lists: StateLists }[]): Promise<void> {
-    const converted = rows.map(({ state_id, lists }) => ({
-      state_id,
-      lists: {
-        ...lists,
-        ...(lists.joined_members === undefined ? {} : { joined_members: lists.joined_members.map(int) }),
-        ...(lists.invited_members === undefined ? {} : { invited_members: lists.invited_members.map(int) }),
-      },
-    }));
+    const converted = rows.map(({ state_id, lists }) => ({ state_id, lists: withIntegerMembers(lists) }));
     return writeTx(this.graph, async (tx) => void (await tx.run(QUERIES['states-set-lists'], { states: converted })));
   }
 
