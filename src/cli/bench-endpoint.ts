@@ -90,7 +90,7 @@ export async function benchEndpoint(graph: Graph, options: EndpointBenchOptions)
       const joined = figures.find((row) => row.room === 'joined' && row.concurrency === concurrency)!;
       console.log(
         `joined/shared at concurrency ${concurrency}: p50 ${(joined.p50 / shared.p50).toFixed(2)}x, ` +
-          `throughput ${(shared.rate / joined.rate).toFixed(2)}x lower`,
+          `requests/s ${(joined.rate / shared.rate).toFixed(2)}x`,
       );
     }
   } finally {
