@@ -23,6 +23,7 @@ import { EventStore } from '../store/event-store';
 import { BENCH_SERVER_NAME } from './bench-serve';
 import type { Graph } from '../store/neo4j';
 import { Neo4jServerKeyStore } from '../store/server-key-store';
+import { SERVICE_NODE_OPTIONS } from '../service/node-options';
 
 export interface EndpointBenchOptions {
   readonly events: number;
@@ -110,8 +111,9 @@ export interface BenchService {
  * benchmark and the soak both measure it so.
  */
 export async function startService(): Promise<BenchService> {
-  // BENCH_SERVICE_NODE_ARGS: node options for the service alone, e.g. --cpu-prof to profile it under load.
-  const execArgv = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  // The options the service ships with, then BENCH_SERVICE_NODE_ARGS: more for the service alone, e.g. --cpu-prof
+  // to profile it under load.
+  const execArgv = [...SERVICE_NODE_OPTIONS, ...(process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = fork(join(__dirname, 'bench-serve.js'), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(key: string) =>
     new Promise<T>((resolve, reject) => {

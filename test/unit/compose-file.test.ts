@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../src/config';
+import { SERVICE_NODE_OPTIONS } from '../../src/service/node-options';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -148,6 +149,13 @@ describe('Dockerfile', () => {
     expect(dockerfile).toContain('RUN npm install --omit=dev');
   });
 
+  it("runs node with the service's options, as npm start does", () => {
+    expect(SERVICE_NODE_OPTIONS).toEqual(['--max-semi-space-size=8']);
+    const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts.start).toBe(`npm run --silent build && node ${SERVICE_NODE_OPTIONS.join(' ')} dist/src/main.js`);
+    expect(dockerfile.match(/^CMD .*$/gm)).toEqual(['CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]']);
+  });
+
   it('runs as the unprivileged node user, after everything that needs root', () => {
     const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
     expect([...runtime.matchAll(/^USER (\S+)$/gm)].map((m) => m[1])).toEqual(['node']);
@@ -157,7 +165,6 @@ describe('Dockerfile', () => {
   });
 
   it("starts the compiled service with defaults matching the compose file, and checks GET /health on the service's port", () => {
-    expect(dockerfile).toContain('CMD ["node", "dist/src/main.js"]');
     const env = Object.fromEntries([...dockerfile.matchAll(/^\s*(?:ENV )?([A-Z_]+)=(\S+?)(?: \\)?$/gm)].map((m) => [m[1], m[2]]));
     expect(env).toEqual({ NODE_ENV: 'production', HOST: '0.0.0.0', PORT: '8008', SIGNING_KEY_PATH: '/app/.data/signing.key' });
     for (const name of ['HOST', 'PORT', 'SIGNING_KEY_PATH']) {
