@@ -2,8 +2,9 @@
 // that differ from its parent (DELTA_OF), an empty event_id marking a removed key. Each state also carries the
 // summary the hot path reads: the create and server ACL event IDs, history visibility, join rule, and the servers
 // with joined and invited members (with how many). A state's ID is derived from its content, so storing one twice
-// changes nothing. A parent may be stored by a batch committed after this one: MERGE then makes the node, which
-// that batch fills in (with the same properties, since the ID is derived from them).
+// changes nothing. The importer sends, parents first, every state the graph does not hold yet, including those an
+// earlier batch still being written carries (src/importer/room-states.ts), so the parent MERGE finds a node this
+// query or a committed write filled in, and no committed delta ever rests on a node without its entries.
 // Returns: count of states written. Parameters: $states, a list of maps {state_id, room_id, parent_id (null for a
 //   snapshot), hops, size, types, state_keys, event_ids (lists, one entry per key), create_event_id,
 //   server_acl_event_id, history_visibility, join_rule, joined_servers, joined_members, invited_servers,

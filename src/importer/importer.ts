@@ -187,6 +187,7 @@ export class Importer {
       await room.load(states.loader);
       const work = room.compute();
       await states.save(room.roomId, work.states, work.events);
+      room.stored(work.states);
       this.summary.rejected += work.events.filter((row) => row.rejected_reason !== null).length;
       const last = page[page.length - 1]!;
       after = { depth: last.depth, event_id: last.event_id };
@@ -335,6 +336,7 @@ export class Importer {
       for (const roomId of newRooms.keys()) this.savedRooms.add(roomId);
     }
     const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending);
+    for (const { room_id, states } of work) this.roomStates.get(room_id)!.stored(states);
     // Verdicts on events stored now, or stored by an earlier batch while they waited for this one.
     for (const { events } of work) {
       for (const row of events) if (row.rejected_reason !== null && (!batch.has(row.event_id) || outcomes.get(row.event_id) === 'stored')) this.summary.rejected += 1;

@@ -33,7 +33,14 @@ export class RoomStates {
   /** The state after each event whose state is held in memory. */
   private readonly after = new Map<string, RoomState>();
   private readonly states = new Map<string, RoomState>();
+  /**
+   * States the graph is known to hold: read from it, or written by a batch whose write committed (`stored`). A
+   * state computed here stays out of it until then, so that a later batch written first (two batches are written
+   * at once) carries the states it rests on too, and the graph never holds a delta whose parent is not filled in.
+   */
   private readonly saved = new Set<string>();
+  /** States already in `work` (not stored yet), so that one batch carries each once. */
+  private readonly inWork = new Set<string>();
   /** Events whose state is not known yet, and for each missing dependency the events waiting for it. */
   private readonly pending = new Map<string, StateEvent>();
   private readonly waiters = new Map<string, Set<string>>();
@@ -161,9 +168,11 @@ export class RoomStates {
     return this.pending.size;
   }
 
+  /** What `compute` produced since the last call; the caller calls `stored` with its states once they are written. */
   takeWork(): StateWork {
     const done = this.work;
     this.work = { states: [], events: [] };
+    this.inWork.clear();
     return done;
   }
 
@@ -198,13 +207,19 @@ export class RoomStates {
     }
   }
 
-  /** Records a state computed here, and its parents, for saving (parents first). */
+  /**
+   * Records a state computed here for saving, with the states it rests on that the graph is not known to hold
+   * (parents first), even those an earlier batch still being written carries.
+   */
   private keep(state: RoomState): void {
     const fresh: RoomState[] = [];
-    for (let at: RoomState | undefined = state; at !== undefined && !this.saved.has(at.state_id); at = at.parent) fresh.push(at);
+    // A state already in this batch's work came with the states it rests on.
+    for (let at: RoomState | undefined = state; at !== undefined && !this.saved.has(at.state_id) && !this.inWork.has(at.state_id); at = at.parent) {
+      fresh.push(at);
+    }
     for (let i = fresh.length - 1; i >= 0; i--) {
       const next = fresh[i]!;
-      this.saved.add(next.state_id);
+      this.inWork.add(next.state_id);
       this.states.set(next.state_id, next);
       this.work.states.push(next);
     }

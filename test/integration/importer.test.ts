@@ -9,8 +9,9 @@ import { redactEvent } from '../../src/core/redaction';
 import { getRoomVersion } from '../../src/core/room-versions';
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
 import { RoomBuilder, type BuiltEvent, type Pdu } from '../../src/generator/room-builder';
-import { Importer, type ImportSummary } from '../../src/importer/importer';
+import { Importer, type ImportSink, type ImportSummary } from '../../src/importer/importer';
 import { EventStore } from '../../src/store/event-store';
+import { StateStore } from '../../src/store/state-store';
 import type { Graph } from '../../src/store/neo4j';
 import { currentStateEntries, deleteRoomGraph, queryGraph, shuffled } from '../helpers/room-graph';
 import { importLines, openTestGraph } from '../helpers/graph';
@@ -800,6 +801,59 @@ describe('concurrent imports', () => {
     // Every event was stored by exactly one of them and found already stored by the other.
     expect(first.stored + second.stored).toBe(events.length);
     expect(first.unchanged + second.unchanged).toBe(events.length);
+    expect(await counts(builder.roomId)).toEqual(expectedCounts(events, '10'));
+    expect(await dump(builder.roomId)).toEqual(expectedDump(events));
+    expect(await currentState(builder.roomId)).toEqual(expectedState(events));
+  });
+
+  it('a batch whose write commits before the earlier batch it rests on carries those states: no state is left without its entries', async () => {
+    // Batches of 3: the create, alice's join and the join rules; then bob's join and a topic, whose states are
+    // deltas on the state after the join rules, and a message; then another topic.
+    const builder = room('out-of-order-commit');
+    builder.add({ type: 'm.room.topic', state_key: '', sender: ALICE, content: { topic: 'first' } });
+    builder.add({ type: 'm.room.message', sender: BOB, content: { msgtype: 'm.text', body: 'hello' } });
+    builder.add({ type: 'm.room.topic', state_key: '', sender: ALICE, content: { topic: 'second' } });
+    const events = builder.events;
+    const lines = events.map((event) => line(event));
+    const store = new EventStore(graph);
+    const states = new StateStore(graph);
+    // The graph as the importer's sink, except that the first batch's write (the one with the create event) waits
+    // until the second one (with bob's join) committed.
+    const bobJoin = events[3]!.event_id;
+    let releaseFirst!: () => void;
+    const firstMayGo = new Promise<void>((resolve) => (releaseFirst = resolve));
+    const between: { unfilled: number; states: number }[] = [];
+    const sink: ImportSink = {
+      roomVersions: (roomIds) => store.roomVersions(roomIds),
+      roomStateEvents: (roomId) => states.roomStateEvents(roomId),
+      saveRooms: (rooms) => store.saveRooms(rooms),
+      loader: states.loader,
+      importEvents: async (batch, work, pending) => {
+        if (batch.some((event) => event.type === 'm.room.create')) {
+          await firstMayGo;
+          return store.importEvents(batch, work, pending);
+        }
+        const outcomes = await store.importEvents(batch, work, pending);
+        if (batch.some((event) => event.event_id === bobJoin)) {
+          // Every state the graph holds for the room now, with those they rest on: each has its entries.
+          between.push(...(await query<{ unfilled: number; states: number }>(
+            `MATCH (:State {room_id: $room_id})-[:DELTA_OF*0..]->(state:State)
+             WITH DISTINCT state
+             RETURN count(CASE WHEN state.hops IS NULL OR state.types IS NULL THEN 1 END) AS unfilled, count(state) AS states`,
+            { room_id: builder.roomId },
+          )));
+          releaseFirst();
+        }
+        return outcomes;
+      },
+    };
+    const importer = new Importer(sink, { batchSize: 3, concurrency: 2 });
+    await importer.importLines(lines, 'out-of-order');
+    await importer.finish();
+    await new Importer(store).settle([builder.roomId]);
+    // After the second batch: the states after bob's join and the first topic, and the four they rest on (the empty
+    // state, and the states after the create, alice's join and the join rules), each with its entries.
+    expect(between).toEqual([{ unfilled: 0, states: 6 }]);
     expect(await counts(builder.roomId)).toEqual(expectedCounts(events, '10'));
     expect(await dump(builder.roomId)).toEqual(expectedDump(events));
     expect(await currentState(builder.roomId)).toEqual(expectedState(events));
