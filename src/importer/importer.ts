@@ -34,7 +34,7 @@ export interface ImportSink {
 }
 
 /** The room graph as a sink. */
-function graphSink(store: EventStore, states: StateStore): ImportSink {
+export function graphSink(store: EventStore, states: StateStore): ImportSink {
   return {
     roomVersions: (roomIds) => store.roomVersions(roomIds),
     roomStateEvents: (roomId) => states.roomStateEvents(roomId),

@@ -9,7 +9,7 @@ import { redactEvent } from '../../src/core/redaction';
 import { getRoomVersion } from '../../src/core/room-versions';
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
 import { RoomBuilder, type BuiltEvent, type Pdu } from '../../src/generator/room-builder';
-import { Importer, type ImportSink, type ImportSummary } from '../../src/importer/importer';
+import { graphSink, Importer, type ImportSink, type ImportSummary } from '../../src/importer/importer';
 import { EventStore } from '../../src/store/event-store';
 import { StateStore } from '../../src/store/state-store';
 import type { Graph } from '../../src/store/neo4j';
@@ -816,7 +816,7 @@ describe('concurrent imports', () => {
     const events = builder.events;
     const lines = events.map((event) => line(event));
     const store = new EventStore(graph);
-    const states = new StateStore(graph);
+    const graphWrites = graphSink(store, new StateStore(graph));
     // The graph as the importer's sink, except that the first batch's write (the one with the create event) waits
     // until the second one (with bob's join) committed.
     const bobJoin = events[3]!.event_id;
@@ -824,16 +824,13 @@ describe('concurrent imports', () => {
     const firstMayGo = new Promise<void>((resolve) => (releaseFirst = resolve));
     const between: { unfilled: number; states: number }[] = [];
     const sink: ImportSink = {
-      roomVersions: (roomIds) => store.roomVersions(roomIds),
-      roomStateEvents: (roomId) => states.roomStateEvents(roomId),
-      saveRooms: (rooms) => store.saveRooms(rooms),
-      loader: states.loader,
+      ...graphWrites,
       importEvents: async (batch, work, pending) => {
         if (batch.some((event) => event.type === 'm.room.create')) {
           await firstMayGo;
-          return store.importEvents(batch, work, pending);
+          return graphWrites.importEvents(batch, work, pending);
         }
-        const outcomes = await store.importEvents(batch, work, pending);
+        const outcomes = await graphWrites.importEvents(batch, work, pending);
         if (batch.some((event) => event.event_id === bobJoin)) {
           // Every state the graph holds for the room now, with those they rest on: each has its entries.
           between.push(...(await query<{ unfilled: number; states: number }>(
