@@ -4,6 +4,9 @@
  * shared-secret admin API. Two of them federate with each other: certificates are not verified, and the IP range
  * blocklist is every address but 127.0.0.0/8 (for IP-literal names Synapse's federation client checks only the
  * blocklist). Its signing key is one we generate, so a test can sign federation requests as this server.
+ *
+ * With `postgres` (a database URL, e.g. from startPostgres().createDatabase in ./postgres.ts) it runs on
+ * PostgreSQL (psycopg2) instead of SQLite: what Synapse recommends for production, and what `maxtryx follow` reads.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -23,11 +26,12 @@ const UNLIMITED = { per_second: 1000, burst_count: 1000 };
 
 export interface Homeserver {
   readonly serverName: string;
-  /** `https://127.0.0.1:<port>`: federation. */
+  /** `https://127.0.0.1:<port>`: its own federation listener (behind the proxy when there is one). */
   readonly federationUrl: string;
   /** `http://127.0.0.1:<port>`: client and admin APIs. */
   readonly clientUrl: string;
   readonly signingKey: SigningKey;
+  /** Its database: the SQLite file's path, or the PostgreSQL URL it was given. */
   readonly databasePath: string;
   readonly logPath: string;
   start(): Promise<void>;
@@ -37,15 +41,27 @@ export interface Homeserver {
   register(localpart: string): Promise<{ userId: string; accessToken: string }>;
 }
 
-export async function createHomeserver(options: { python: string; dir: string }): Promise<Homeserver> {
+export interface HomeserverOptions {
+  readonly python: string;
+  readonly dir: string;
+  /**
+   * The port in the server name, where other servers reach this one: a reverse proxy's in front of the federation
+   * listener (the deployment "Beside Synapse" describes). The federation listener's own port unless given.
+   */
+  readonly serverPort?: number;
+  /** Settings that replace the generated homeserver.yaml's at the top level (e.g. `federation`). */
+  readonly config?: Record<string, unknown>;
+}
+
+export async function createHomeserver(options: HomeserverOptions): Promise<Homeserver> {
   const { python, dir } = options;
   await mkdir(join(dir, 'media'), { recursive: true });
   const [federationPort, clientPort] = [await freePort(), await freePort()];
-  const serverName = `127.0.0.1:${federationPort}`;
+  const serverName = `127.0.0.1:${options.serverPort ?? federationPort}`;
   const signingKey = generateSigningKey(`a_${randomBytes(3).toString('hex')}`);
   const sharedSecret = randomBytes(16).toString('hex');
   const configPath = join(dir, 'homeserver.yaml');
-  const databasePath = join(dir, 'homeserver.db');
+  const databasePath = options.postgres ?? join(dir, 'homeserver.db');
   const logPath = join(dir, 'homeserver.log');
 
   await writeFile(join(dir, 'signing.key'), formatSigningKeyFile(signingKey), { mode: 0o600 });
@@ -71,7 +87,7 @@ export async function createHomeserver(options: { python: string; dir: string })
       ],
       tls_certificate_path: join(TLS_DIR, 'localhost.crt'),
       tls_private_key_path: join(TLS_DIR, 'localhost.key'),
-      database: { name: 'sqlite3', args: { database: databasePath } },
+      database: options.postgres === undefined ? { name: 'sqlite3', args: { database: databasePath } } : postgresDatabase(options.postgres),
       log_config: join(dir, 'log.yaml'),
       media_store_path: join(dir, 'media'),
       signing_key_path: join(dir, 'signing.key'),
@@ -96,6 +112,7 @@ export async function createHomeserver(options: { python: string; dir: string })
       rc_invites: { per_room: UNLIMITED, per_user: UNLIMITED, per_issuer: UNLIMITED },
       rc_room_creation: UNLIMITED,
       rc_federation: { window_size: 1000, sleep_limit: 1000, sleep_delay: 0, reject_limit: 1000, concurrent: 100 },
+      ...options.config,
     }),
   );
 
@@ -105,7 +122,7 @@ export async function createHomeserver(options: { python: string; dir: string })
 
   return {
     serverName,
-    federationUrl: `https://${serverName}`,
+    federationUrl: `https://127.0.0.1:${federationPort}`,
     clientUrl,
     signingKey,
     databasePath,
@@ -153,6 +170,21 @@ export async function createHomeserver(options: { python: string; dir: string })
       return { userId: body.user_id, accessToken: body.access_token };
     },
   };
+}
+
+/** Synapse's `database` section for a PostgreSQL URL (psycopg2 takes libpq's connection keywords). */
+function postgresDatabase(url: string): Record<string, unknown> {
+  const parsed = new URL(url);
+  const args: Record<string, unknown> = {
+    user: decodeURIComponent(parsed.username),
+    database: decodeURIComponent(parsed.pathname.slice(1)),
+    host: parsed.hostname,
+    port: Number(parsed.port || 5432),
+    cp_min: 1,
+    cp_max: 10,
+  };
+  if (parsed.password !== '') args.password = decodeURIComponent(parsed.password);
+  return { name: 'psycopg2', args };
 }
 
 export function sleep(ms: number): Promise<void> {
