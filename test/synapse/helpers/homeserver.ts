@@ -49,6 +49,8 @@ export interface HomeserverOptions {
    * listener (the deployment "Beside Synapse" describes). The federation listener's own port unless given.
    */
   readonly serverPort?: number;
+  /** A PostgreSQL database URL (`postgresql://user[:password]@host:port/name`) to run on instead of SQLite. */
+  readonly postgres?: string;
   /** Settings that replace the generated homeserver.yaml's at the top level (e.g. `federation`). */
   readonly config?: Record<string, unknown>;
 }
