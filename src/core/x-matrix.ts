@@ -85,6 +85,48 @@ export function isXMatrixScheme(header: string): boolean {
 }
 
 /**
+ * How many `X-Matrix` headers one request may carry. The spec's example code sends one per signing key, and
+ * homeservers sign requests with one key, so a few are plenty; each costs a key lookup and a signature check.
+ */
+export const MAX_X_MATRIX_HEADERS = 4;
+
+export type XMatrixHeadersResult =
+  | { readonly ok: true; readonly origin: string; readonly authorizations: readonly XMatrixAuthorization[] }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Checks a request's `Authorization` header values as a whole, before any key is looked up, so a request that fails
+ * costs no key fetch: at least one and at most MAX_X_MATRIX_HEADERS are `X-Matrix` (other schemes are ignored),
+ * every one parses, every `destination` given is `serverName` (as Synapse's Authenticator: one wrong destination
+ * refuses the request whatever the other headers say), and all name the same origin (stricter than Synapse, which
+ * lets the last header's origin win: a request has one origin, and naming many would make us fetch keys of each).
+ */
+export function parseXMatrixHeaders(headers: readonly string[], serverName: string): XMatrixHeadersResult {
+  const xMatrix = headers.filter(isXMatrixScheme);
+  if (xMatrix.length === 0) return { ok: false, reason: 'The request has no "Authorization: X-Matrix ..." header.' };
+  if (xMatrix.length > MAX_X_MATRIX_HEADERS) {
+    return { ok: false, reason: `The request has ${xMatrix.length} X-Matrix headers; at most ${MAX_X_MATRIX_HEADERS} are accepted.` };
+  }
+  const authorizations: XMatrixAuthorization[] = [];
+  for (const header of xMatrix) {
+    const parsed = parseXMatrixAuthorization(header);
+    if (!parsed.ok) return { ok: false, reason: `The X-Matrix header is malformed: ${parsed.reason}.` };
+    authorizations.push(parsed.authorization);
+  }
+  // "If this property is included, but the value does not match the receiving server's name, the receiving
+  // server must deny the request with an HTTP status code 401 Unauthorized."
+  const elsewhere = authorizations.find((a) => a.destination !== undefined && a.destination !== serverName);
+  if (elsewhere !== undefined) {
+    return { ok: false, reason: `The X-Matrix destination ${elsewhere.destination} is not this server (${serverName}).` };
+  }
+  const origins = [...new Set(authorizations.map((a) => a.origin))];
+  if (origins.length > 1) {
+    return { ok: false, reason: `The X-Matrix headers name ${origins.length} origins (${origins.join(', ')}); a request has one.` };
+  }
+  return { ok: true, origin: origins[0]!, authorizations };
+}
+
+/**
  * Parses `X-Matrix origin=...,destination=...,key=...,sig=...` as the spec describes it with RFC 9110's
  * grammar: names are case-insensitive tokens, values are tokens or quoted strings with backslash escapes, commas
  * may have spaces and tabs around them, and order does not matter. Unknown parameters are ignored. Never throws:

@@ -10,12 +10,8 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { CanonicalJsonError } from '../core/canonical-json';
-import {
-  isXMatrixScheme,
-  parseXMatrixAuthorization,
-  verifyRequestSignature,
-  XMatrixAuthorization,
-} from '../core/x-matrix';
+import { verifyBytes } from '../core/signing';
+import { parseXMatrixHeaders, requestSigningBytes, type SignedRequest } from '../core/x-matrix';
 import { MatrixError } from '../errors';
 import type { KeyLookup } from '../federation/key-fetcher';
 
@@ -60,60 +56,50 @@ export function xMatrixAuth(options: XMatrixAuthOptions): RequestHandler {
 }
 
 /**
- * The origin of the first `X-Matrix` header that verifies. A request may carry several `Authorization` headers
- * (one per signing key, as the spec's example code builds them); node keeps only the first in `req.headers`, so
- * they are read from `req.headersDistinct`. Headers of other schemes are ignored.
+ * The request's origin, once one of its `X-Matrix` headers verifies. A request may carry several `Authorization`
+ * headers (one per signing key, as the spec's example code builds them); node keeps only the first in
+ * `req.headers`, so they are read from `req.headersDistinct`. The headers are checked as a whole first
+ * (parseXMatrixHeaders: a few, well-formed, for us, one origin), so a request that fails there starts no key fetch;
+ * then the signed bytes are built once, whatever the number of headers, and each header's key is looked up and its
+ * signature checked until one verifies.
  */
 async function authenticate(req: Request, options: XMatrixAuthOptions): Promise<string> {
-  const headers = (req.headersDistinct.authorization ?? []).filter(isXMatrixScheme);
-  if (headers.length === 0) throw unauthorized('The request has no "Authorization: X-Matrix ..." header.');
+  const checked = parseXMatrixHeaders(req.headersDistinct.authorization ?? [], options.serverName);
+  if (!checked.ok) {
+    options.logger?.info('request authentication failed', { uri: req.originalUrl, failures: [checked.reason] });
+    throw unauthorized(checked.reason);
+  }
+  const { origin, authorizations } = checked;
+  // Senders without `destination` in the header (before spec v1.3) still signed it as our server name.
+  const bytes = signingBytes({ method: req.method, uri: req.originalUrl, origin, destination: options.serverName, content: req.body });
 
-  const content: unknown = req.body;
   const failures: string[] = [];
-  for (const header of headers) {
-    const parsed = parseXMatrixAuthorization(header);
-    if (!parsed.ok) {
-      failures.push(`The X-Matrix header is malformed: ${parsed.reason}.`);
-      continue;
+  for (const { key, signature } of authorizations) {
+    const lookup = await options.keyFetcher.getVerifyKey(origin, key, options.now(), { allowOldKeys: false });
+    if (!lookup.ok && lookup.unavailable === true) {
+      throw new MatrixError('M_UNAVAILABLE', `The keys of ${origin} cannot be read at the moment; retry shortly`);
     }
-    const failure = await verify(req, content, parsed.authorization, options);
-    if (failure === undefined) return parsed.authorization.origin;
-    failures.push(failure);
+    if (!lookup.ok) {
+      failures.push(`Key ${key} of ${origin} cannot verify this request: ${lookup.reason}.`);
+    } else if (verifyBytes(lookup.publicKey, bytes, signature)) {
+      return origin;
+    } else {
+      failures.push(`The X-Matrix signature by ${key} of ${origin} does not verify.`);
+    }
   }
   options.logger?.info('request authentication failed', { uri: req.originalUrl, failures });
   throw unauthorized(failures.join(' '));
 }
 
-/** Undefined when the header's signature verifies, else a sentence saying why not. */
-async function verify(
-  req: Request,
-  content: unknown,
-  authorization: XMatrixAuthorization,
-  options: XMatrixAuthOptions,
-): Promise<string | undefined> {
-  const { origin, destination, key, signature } = authorization;
-  // "If this property is included, but the value does not match the receiving server's name, the receiving
-  // server must deny the request with an HTTP status code 401 Unauthorized."
-  if (destination !== undefined && destination !== options.serverName) {
-    return `The X-Matrix destination ${destination} is not this server (${options.serverName}).`;
-  }
-  const lookup = await options.keyFetcher.getVerifyKey(origin, key, options.now(), { allowOldKeys: false });
-  if (!lookup.ok && lookup.unavailable === true) {
-    throw new MatrixError('M_UNAVAILABLE', `The keys of ${origin} cannot be read at the moment; retry shortly`);
-  }
-  if (!lookup.ok) return `Key ${key} of ${origin} cannot verify this request: ${lookup.reason}.`;
-
-  // Senders without `destination` in the header (before spec v1.3) still signed it as our server name.
-  const request = { method: req.method, uri: req.originalUrl, origin, destination: options.serverName, content };
+/** The canonical JSON the signatures cover; a body with, say, a float has none, so no signature can cover it. */
+function signingBytes(request: SignedRequest): string {
   try {
-    if (verifyRequestSignature(request, signature, lookup.publicKey)) return undefined;
+    return requestSigningBytes(request);
   } catch (error) {
-    // A body with, say, a float has no canonical JSON, so no signature can cover it.
     if (error instanceof CanonicalJsonError)
       throw new MatrixError('M_BAD_JSON', `The request body is not canonical JSON: ${error.message}.`);
     throw error;
   }
-  return `The X-Matrix signature by ${key} of ${origin} does not verify.`;
 }
 
 function unauthorized(message: string): MatrixError {

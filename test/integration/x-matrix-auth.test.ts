@@ -11,7 +11,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Driver } from 'neo4j-driver';
 import { generateSigningKey, SigningKey, signJson } from '../../src/core/signing';
-import { signRequest } from '../../src/core/x-matrix';
+import { MAX_X_MATRIX_HEADERS, signRequest } from '../../src/core/x-matrix';
 import { createHttpsFetchJson } from '../../src/federation/https-client';
 import { KeyFetcher } from '../../src/federation/key-fetcher';
 import { ServerDiscovery } from '../../src/federation/server-discovery';
@@ -89,6 +89,30 @@ afterAll(async () => {
   }
   await driver?.close();
 });
+
+/** Another origin: a loopback HTTPS server answering its key request, counting the requests it gets. */
+async function startKeyServer(key: SigningKey): Promise<{ server: HttpsServer; origin: string; key: SigningKey; requests: () => number }> {
+  let requests = 0;
+  let name = '';
+  const server = createServer({ key: PRIVATE_KEY, cert: CERTIFICATE }, (_req, res) => {
+    requests++;
+    const body = signJson(
+      { server_name: name, valid_until_ts: Date.now() + 86_400_000, verify_keys: { [key.keyId]: { key: key.publicKey } } },
+      name,
+      key,
+    );
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  name = `localhost:${(server.address() as AddressInfo).port}`;
+  return { server, origin: name, key, requests: () => requests };
+}
+
+async function closeServer(server: HttpsServer): Promise<void> {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+}
 
 interface Reply {
   readonly status: number;
@@ -216,13 +240,63 @@ describe('xMatrixAuth', () => {
   });
 
   it('lists every failure when none verifies', async () => {
-    await expect(
-      send('POST', PATH, ['X-Matrix nonsense', signed({ destination: 'them.example' })], JSON.stringify(content)),
-    ).resolves.toEqual(
+    const unknown = signed({ key: generateSigningKey('unknown') });
+    const wrongBody = signed({ content: { ...content, limit: 6 } });
+    await expect(send('POST', PATH, [unknown, wrongBody], JSON.stringify(content))).resolves.toEqual(
       unauthorized(
-        `The X-Matrix header is malformed: parameter "nonsense" has no "=value". The X-Matrix destination them.example is not this server (${US}).`,
+        `Key ed25519:unknown of ${origin} cannot verify this request: unknown key ed25519:unknown of ${origin}. The X-Matrix signature by ${originKey.keyId} of ${origin} does not verify.`,
       ),
     );
+  });
+
+  it('refuses a request with one malformed header beside a good one', async () => {
+    await expect(send('POST', PATH, [signed(), 'X-Matrix nonsense'], JSON.stringify(content))).resolves.toEqual(
+      unauthorized('The X-Matrix header is malformed: parameter "nonsense" has no "=value".'),
+    );
+  });
+
+  it('refuses a request when one header names another destination, even beside a good one (as Synapse)', async () => {
+    for (const headers of [
+      [signed(), signed({ destination: 'them.example' })],
+      [signed({ destination: 'them.example' }), signed()],
+    ]) {
+      await expect(send('POST', PATH, headers, JSON.stringify(content))).resolves.toEqual(
+        unauthorized(`The X-Matrix destination them.example is not this server (${US}).`),
+      );
+    }
+  });
+
+  it('refuses headers naming different origins, before fetching any key', async () => {
+    const other = await startKeyServer(generateSigningKey('other'));
+    try {
+      const theirs = signRequest({ method: 'POST', uri: PATH, origin: other.origin, destination: US, content, key: other.key });
+      await expect(send('POST', PATH, [theirs, signed()], JSON.stringify(content))).resolves.toEqual(
+        unauthorized(`The X-Matrix headers name 2 origins (${other.origin}, ${origin}); a request has one.`),
+      );
+      expect(other.requests()).toBe(0);
+    } finally {
+      await closeServer(other.server);
+    }
+  });
+
+  it(`refuses more than ${MAX_X_MATRIX_HEADERS} X-Matrix headers, before fetching any key`, async () => {
+    const many = await startKeyServer(generateSigningKey('many'));
+    try {
+      const header = signRequest({ method: 'POST', uri: PATH, origin: many.origin, destination: US, content, key: many.key });
+      const headers = Array.from({ length: MAX_X_MATRIX_HEADERS + 1 }, () => header);
+      await expect(send('POST', PATH, headers, JSON.stringify(content))).resolves.toEqual(
+        unauthorized(`The request has ${MAX_X_MATRIX_HEADERS + 1} X-Matrix headers; at most ${MAX_X_MATRIX_HEADERS} are accepted.`),
+      );
+      expect(many.requests()).toBe(0);
+      // As many as are allowed are fine: the first verifies.
+      await expect(send('POST', PATH, headers.slice(1), JSON.stringify(content))).resolves.toEqual({
+        status: 200,
+        body: { origin: many.origin },
+      });
+      expect(many.requests()).toBe(1);
+    } finally {
+      await closeServer(many.server);
+    }
   });
 
   it('answers M_BAD_JSON for a body that has no canonical JSON form', async () => {

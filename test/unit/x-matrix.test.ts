@@ -9,7 +9,9 @@ import { signBytes } from '../../src/core/signing';
 import {
   authorizationHeader,
   isXMatrixScheme,
+  MAX_X_MATRIX_HEADERS,
   parseXMatrixAuthorization,
+  parseXMatrixHeaders,
   requestSigningBytes,
   signRequest,
   verifyRequestSignature,
@@ -240,5 +242,48 @@ describe('authorizationHeader', () => {
     expect(authorizationHeader({ origin: 'a.example', destination: undefined, key: 'ed25519:1', signature: 's' })).toBe(
       'X-Matrix origin="a.example",key="ed25519:1",sig="s"',
     );
+  });
+});
+
+describe('parseXMatrixHeaders', () => {
+  const us = 'us.example';
+  const header = (origin: string, destination?: string, keyId = 'ed25519:1') =>
+    authorizationHeader({ origin, destination, key: keyId, signature: 'c2ln' });
+
+  it('gives the one origin and every X-Matrix header, ignoring other schemes', () => {
+    expect(parseXMatrixHeaders(['Bearer x', header('a.example', us), header('a.example', undefined, 'ed25519:2')], us)).toEqual({
+      ok: true,
+      origin: 'a.example',
+      authorizations: [
+        { origin: 'a.example', destination: us, key: 'ed25519:1', signature: 'c2ln' },
+        { origin: 'a.example', destination: undefined, key: 'ed25519:2', signature: 'c2ln' },
+      ],
+    });
+  });
+
+  it('refuses a request without X-Matrix headers, or with too many', () => {
+    expect(parseXMatrixHeaders(['Bearer x'], us)).toEqual({ ok: false, reason: 'The request has no "Authorization: X-Matrix ..." header.' });
+    expect(parseXMatrixHeaders([], us)).toEqual({ ok: false, reason: 'The request has no "Authorization: X-Matrix ..." header.' });
+    const many = Array.from({ length: MAX_X_MATRIX_HEADERS + 1 }, () => header('a.example', us));
+    expect(parseXMatrixHeaders(many, us)).toEqual({
+      ok: false,
+      reason: `The request has ${MAX_X_MATRIX_HEADERS + 1} X-Matrix headers; at most ${MAX_X_MATRIX_HEADERS} are accepted.`,
+    });
+    expect(parseXMatrixHeaders(many.slice(1), us).ok).toBe(true);
+  });
+
+  it('refuses the request when any header is malformed, names another destination or another origin', () => {
+    expect(parseXMatrixHeaders([header('a.example', us), 'X-Matrix origin=a.example'], us)).toEqual({
+      ok: false,
+      reason: 'The X-Matrix header is malformed: "key" is missing.',
+    });
+    expect(parseXMatrixHeaders([header('a.example', us), header('a.example', 'them.example')], us)).toEqual({
+      ok: false,
+      reason: `The X-Matrix destination them.example is not this server (${us}).`,
+    });
+    expect(parseXMatrixHeaders([header('a.example', us), header('b.example', us), header('a.example')], us)).toEqual({
+      ok: false,
+      reason: 'The X-Matrix headers name 2 origins (a.example, b.example); a request has one.',
+    });
   });
 });
