@@ -47,15 +47,37 @@ export function createHttpsFetchJson(options: HttpsClientOptions): FetchJson {
   const isAllowedAddress =
     options.isAllowedAddress ?? (options.allowPrivateAddresses ? () => true : (address: string) => !isPrivateAddress(address));
   const resolveAddresses = options.resolveAddresses ?? systemResolveAddresses;
-  return async (url, requestOptions) => {
+  const settings: Settings = { ...options, maxBytes, ca };
+  return (url, requestOptions) => {
     const target = new URL(url);
-    if (target.protocol !== 'https:') throw new Error(`${url} is not an https: URL`);
-    const timeoutMs = requestOptions.timeoutMs;
-    const started = Date.now();
-    const address = await withTimeout(connectAddress(unbracket(target.hostname), resolveAddresses, isAllowedAddress), timeoutMs, url);
-    // One budget for the whole request: what the look-up took is not given again to the connection.
-    const remainingMs = Math.max(1, timeoutMs - (Date.now() - started));
-    return fetchJson(target, address, requestOptions, remainingMs, { ...options, maxBytes, ca });
+    if (target.protocol !== 'https:') return Promise.reject(new Error(`${url} is not an https: URL`));
+    return new Promise<FetchJsonResponse>((resolve, reject) => {
+      // One budget from the DNS look-up to the last byte of the body, and one way out: whichever of the answer, an
+      // error of any phase, or the timer comes first settles the promise, and the others then do nothing.
+      let abort: ((error: Error) => void) | undefined;
+      let settled = false;
+      const finish = (error: Error | undefined, response?: FetchJsonResponse) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (error === undefined) resolve(response!);
+        else {
+          abort?.(error);
+          reject(error);
+        }
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`no answer from ${url} within ${requestOptions.timeoutMs} ms`)),
+        requestOptions.timeoutMs,
+      );
+      connectAddress(unbracket(target.hostname), resolveAddresses, isAllowedAddress).then(
+        (address) => {
+          if (settled) return;
+          abort = request(target, address, requestOptions, settings, finish);
+        },
+        (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
   };
 }
 
@@ -81,76 +103,75 @@ async function connectAddress(host: string, resolveAddresses: ResolveAddresses, 
   return first.address;
 }
 
-function withTimeout<T>(promise: Promise<T>, timeoutMs: number, url: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer from ${url} within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-function fetchJson(target: URL, address: string, options: FetchJsonOptions, remainingMs: number, settings: Settings): Promise<FetchJsonResponse> {
+/**
+ * Sends the request to `address` and calls `finish` once: with the response after its last byte, or with the first
+ * error of the request, the connection or the response (a server that closes the connection in the middle of the
+ * body is an error too, not a response that never ends). Returns how to abort it, which `finish` calls on a timeout.
+ */
+function request(
+  target: URL,
+  address: string,
+  options: FetchJsonOptions,
+  settings: Settings,
+  finish: (error: Error | undefined, response?: FetchJsonResponse) => void,
+): (error: Error) => void {
   const url = target.href;
-  return new Promise((resolve, reject) => {
-    const tlsServerName = unbracket(options.tlsServerName ?? target.hostname);
-    const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const req = httpsRequest({
-      // The address that passed the check, never the name again: no second DNS look-up to be answered differently.
-      host: address,
-      port: target.port === '' ? 443 : Number(target.port),
-      path: `${target.pathname}${target.search}`,
-      method: options.method ?? 'GET',
-      headers: {
-        host: options.hostHeader ?? target.host,
-        accept: 'application/json',
-        ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': body.length }),
-      },
-      // "a SNI should be sent for the certificate which is expected, unless that certificate is expected to be an
-      // IP address in which case SNI is not supported and should not be sent" (spec, "TLS"); '' sends none.
-      servername: isIP(tlsServerName) ? '' : tlsServerName,
-      checkServerIdentity: (_host: string, certificate: PeerCertificate) =>
-        checkServerIdentity(tlsServerName, certificate),
-      rejectUnauthorized: settings.verifyTls,
-      ca: settings.ca,
-      agent: false,
-    });
-
-    const timer = setTimeout(
-      () => req.destroy(new Error(`no answer from ${url} within ${options.timeoutMs} ms`)),
-      remainingMs,
-    );
-    req.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    req.on('response', (res) => {
-      const declared = Number(res.headers['content-length']);
-      if (declared > settings.maxBytes) {
-        req.destroy(
-          new Error(`the response from ${url} is ${declared} bytes, more than the ${settings.maxBytes} allowed`),
-        );
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let received = 0;
-      res.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > settings.maxBytes)
-          req.destroy(new Error(`the response from ${url} is more than ${settings.maxBytes} bytes`));
-        else chunks.push(chunk);
-      });
-      res.on('error', () => undefined); // reported once, through req's 'error'
-      res.on('end', () => {
-        clearTimeout(timer);
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: flatHeaders(res.headers),
-          json: parseJson(Buffer.concat(chunks)),
-        });
-      });
-    });
-    req.end(body);
+  const tlsServerName = unbracket(options.tlsServerName ?? target.hostname);
+  const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
+  const req = httpsRequest({
+    // The address that passed the check, never the name again: no second DNS look-up to be answered differently.
+    host: address,
+    port: target.port === '' ? 443 : Number(target.port),
+    path: `${target.pathname}${target.search}`,
+    method: options.method ?? 'GET',
+    headers: {
+      host: options.hostHeader ?? target.host,
+      accept: 'application/json',
+      ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': body.length }),
+    },
+    // "a SNI should be sent for the certificate which is expected, unless that certificate is expected to be an
+    // IP address in which case SNI is not supported and should not be sent" (spec, "TLS"); '' sends none.
+    servername: isIP(tlsServerName) ? '' : tlsServerName,
+    checkServerIdentity: (_host: string, certificate: PeerCertificate) => checkServerIdentity(tlsServerName, certificate),
+    rejectUnauthorized: settings.verifyTls,
+    ca: settings.ca,
+    agent: false,
   });
+  const fail = (error: Error) => {
+    finish(error);
+    req.destroy();
+  };
+  req.on('error', fail);
+  // 'close' after neither an answer nor an error (it should not happen, but a pending fetch must not outlive its socket).
+  let responded = false;
+  req.on('close', () => {
+    if (!responded) finish(new Error(`the connection to ${url} closed before a response`));
+  });
+  req.on('response', (res) => {
+    responded = true;
+    const declared = Number(res.headers['content-length']);
+    if (declared > settings.maxBytes) {
+      fail(new Error(`the response from ${url} is ${declared} bytes, more than the ${settings.maxBytes} allowed`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let received = 0;
+    res.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received > settings.maxBytes) fail(new Error(`the response from ${url} is more than ${settings.maxBytes} bytes`));
+      else chunks.push(chunk);
+    });
+    res.on('error', fail);
+    res.on('aborted', () => fail(new Error(`the connection to ${url} closed before the response ended`)));
+    res.on('close', () => {
+      if (!res.complete) fail(new Error(`the connection to ${url} closed before the response ended`));
+    });
+    res.on('end', () =>
+      finish(undefined, { status: res.statusCode ?? 0, headers: flatHeaders(res.headers), json: parseJson(Buffer.concat(chunks)) }),
+    );
+  });
+  req.end(body);
+  return (error) => req.destroy(error);
 }
 
 /** SRV records from the system resolver; none (rather than an error) when the name has none. */

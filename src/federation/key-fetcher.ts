@@ -7,13 +7,21 @@
  * `trusted_key_servers` default to matrix.org); asking the server first keeps a notary optional and out of the
  * path of every server that answers for itself, and the notaries still cover servers that are down or have
  * forgotten a key.
+ *
+ * Keys are held per key ID, as Synapse's keyring holds them: each response adds its keys, and for a key ID the
+ * version valid the longest wins, so an old answer (a notary's cached copy) never takes a fresher key away.
  */
 import { FetchJson } from './fetch-json';
 import {
   checkKeyResponse,
   checkNotarySignature,
-  findVerifyKey,
+  heldKeysOf,
+  HeldKeys,
+  KEY_PROBLEM_MESSAGES,
   KeyLookup,
+  KeyProblem,
+  lookUpHeldKey,
+  mergeHeldKeys,
   ServerKeys,
   TrustedKeyServer,
   usableUntil,
@@ -21,14 +29,24 @@ import {
 import { ResolvedServer, serverUrl } from './server-discovery';
 import { isObject } from '../core/json';
 
-export type { KeyLookup, TrustedKeyServer } from './key-response';
+export type { KeyLookup, KeyProblem, TrustedKeyServer } from './key-response';
+export { KEY_PROBLEM_MESSAGES } from './key-response';
 
-export interface StoredServerKeys {
-  /** The key response as fetched: the server's own JSON, with a notary's signature too when it came through one. */
+/** A key response as fetched: the server's own JSON, with a notary's signature too when it came through one. */
+export interface StoredKeyResponse {
   readonly response: Record<string, unknown>;
   readonly fetchedTs: number;
-  /** min(valid_until_ts, fetchedTs + 7 days): when the response stops being usable for current keys. */
-  readonly validUntilTs: number;
+}
+
+/**
+ * What the store keeps of a server: the latest response, and the earlier ones that still hold a key the latest
+ * lacks or lists as valid for less long (a key rotated out but valid for old events, a fresher key than a notary's
+ * copy). Each is checked again when loaded.
+ */
+export interface StoredServerKeys extends StoredKeyResponse {
+  readonly earlier?: readonly StoredKeyResponse[];
+  /** Informational (shown in the graph): usableUntil of the latest response's valid_until_ts. */
+  readonly validUntilTs?: number;
 }
 
 export interface ServerKeyStore {
@@ -37,6 +55,7 @@ export interface ServerKeyStore {
 }
 
 export interface KeyFetcherLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
@@ -58,12 +77,16 @@ export interface KeyFetcherMetrics {
 
 export interface KeyFetcherOptions {
   readonly trustedKeyServers?: readonly TrustedKeyServer[];
-  /** For each HTTPS request (KEY_FETCH_TIMEOUT_MS). */
+  /**
+   * KEY_FETCH_TIMEOUT_MS: the budget of one attempt, from the first DNS look-up (discovery's included) to the last
+   * byte of the body: the server itself gets one, and each notary asked after it one more.
+   */
   readonly timeoutMs?: number;
   /**
-   * After an attempt, how long a server is not asked again for a key it did not have or while it failed. A
-   * request's key ID is chosen by whoever sends the request, so without this each request naming a made-up key
-   * would make us fetch again.
+   * The floor between two fetches of one server's keys in this process. A request naming a key ID we do not hold
+   * makes us fetch at once (a server that rotated its key must not be refused), but its key ID is chosen by
+   * whoever sends the request: without a floor each request naming a made-up key would make us fetch again.
+   * Held in memory only, so a restart never delays a fetch.
    */
   readonly minRefetchIntervalMs?: number;
   /**
@@ -74,6 +97,11 @@ export interface KeyFetcherOptions {
   readonly failureBackoffMs?: number;
   readonly maxFailureBackoffMs?: number;
   readonly maxCachedServers?: number;
+  /**
+   * KEY_FETCH_MAX_WAITING: how many lookups may wait on fetches at once, over all servers. Each waiting request
+   * holds its body in memory; beyond this a lookup is answered `busy` at once (the caller answers 503).
+   */
+  readonly maxWaiting?: number;
 }
 
 export interface GetVerifyKeyOptions {
@@ -81,25 +109,24 @@ export interface GetVerifyKeyOptions {
   readonly allowOldKeys?: boolean;
 }
 
-interface Known {
-  readonly keys: ServerKeys;
-  readonly fetchedTs: number;
-}
-
 interface Entry {
-  known: Known | undefined;
-  lastAttemptTs: number;
+  keys: HeldKeys<StoredKeyResponse>;
+  /** When this process last started a fetch of the server's keys; never read from the store. */
+  lastFetchTs: number;
+  /** Why the last fetch failed, undefined when it succeeded or none was made. */
   lastFailure: string | undefined;
   /** Why the stored keys could not be read, if they could not: the entry is then dropped, to be read again. */
   storeFailure: string | undefined;
-  /** Failed attempts in a row. */
+  /** Failed fetches in a row. */
   failures: number;
   loaded: Promise<void>;
   inFlight: Promise<void> | undefined;
 }
 
+const DEADLINE_GRACE_MS = 50;
+
 type Fetched =
-  | { readonly ok: true; readonly response: Record<string, unknown>; readonly keys: ServerKeys }
+  | { readonly ok: true; readonly responses: readonly { readonly response: Record<string, unknown>; readonly keys: ServerKeys }[] }
   | { readonly ok: false; readonly reason: string };
 
 export class KeyFetcher {
@@ -110,6 +137,8 @@ export class KeyFetcher {
   private readonly failureBackoffMs: number;
   private readonly maxFailureBackoffMs: number;
   private readonly maxCachedServers: number;
+  private readonly maxWaiting: number;
+  private waiting = 0;
 
   constructor(
     private readonly deps: KeyFetcherDeps,
@@ -117,18 +146,21 @@ export class KeyFetcher {
   ) {
     this.trustedKeyServers = options.trustedKeyServers ?? [];
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.minRefetchIntervalMs = options.minRefetchIntervalMs ?? 60_000;
+    this.minRefetchIntervalMs = options.minRefetchIntervalMs ?? 5_000;
     this.failureBackoffMs = options.failureBackoffMs ?? 60_000;
     this.maxFailureBackoffMs = options.maxFailureBackoffMs ?? 60 * 60_000;
     this.maxCachedServers = options.maxCachedServers ?? 10_000;
+    this.maxWaiting = options.maxWaiting ?? 64;
   }
 
   /**
    * The public key `keyId` of `serverName` if it may verify a signature made at `atTs` (for a request: now), or
-   * the reason it may not. Never rejects. When the stored keys cannot be read (the store is down) and the key is not
-   * in memory, the answer is `unavailable` at once, with no fetch: the request cannot be served without the store
-   * anyway, and a fetch that failed then would hold the server back for a whole back-off period. The next lookup
-   * reads the store again.
+   * why it may not. Never rejects, and settles within the fetch budgets. A key we do not hold (or no longer valid)
+   * is fetched at once, one fetch per server at a time shared by every caller, unless the server was asked within
+   * minRefetchIntervalMs or is failing (back-off). When the stored keys cannot be read (the store is down) and the
+   * key is not in memory, the answer is `store-unavailable` at once, with no fetch: the request cannot be served
+   * without the store anyway, and a fetch that failed then would hold the server back for a whole back-off period.
+   * The next lookup reads the store again.
    */
   async getVerifyKey(
     serverName: string,
@@ -139,36 +171,46 @@ export class KeyFetcher {
     const allowOldKeys = options.allowOldKeys ?? true;
     const entry = this.entry(serverName);
     await entry.loaded;
-    const lookUp = () =>
-      entry.known ? findVerifyKey(entry.known.keys, entry.known.fetchedTs, keyId, atTs, allowOldKeys) : undefined;
+    const lookUp = () => lookUpHeldKey(entry.keys, serverName, keyId, atTs, allowOldKeys);
 
     const cached = lookUp();
-    if (cached?.ok) {
+    if (cached.ok) {
       this.deps.metrics?.cacheHit();
       return cached;
     }
     if (entry.storeFailure !== undefined) {
       if (this.entries.get(serverName) === entry) this.entries.delete(serverName);
-      return { ok: false, unavailable: true, reason: `the stored keys of ${serverName} cannot be read: ${entry.storeFailure}` };
+      return problem('store-unavailable', `the stored keys of ${serverName} cannot be read: ${entry.storeFailure}`);
     }
-    // Concurrent callers share one fetch; a recent attempt is not repeated, nor one to a failing server too soon.
-    if (entry.inFlight === undefined && this.deps.now() - entry.lastAttemptTs >= this.waitAfterLastAttempt(entry)) {
+    if (entry.inFlight === undefined && this.deps.now() - entry.lastFetchTs >= this.waitAfterLastFetch(entry)) {
+      if (this.waiting >= this.maxWaiting) return this.busy(serverName);
       entry.inFlight = this.refresh(serverName, entry, keyId, atTs).finally(() => {
         entry.inFlight = undefined;
       });
     }
-    if (entry.inFlight !== undefined) await entry.inFlight;
+    if (entry.inFlight !== undefined) {
+      if (this.waiting >= this.maxWaiting) return this.busy(serverName);
+      this.waiting += 1;
+      try {
+        await entry.inFlight;
+      } finally {
+        this.waiting -= 1;
+      }
+    }
 
     const found = lookUp();
-    if (found?.ok) return found;
-    const reasons = [found?.reason ?? `no keys of ${serverName} are known`, entry.lastFailure].filter(
-      (r) => r !== undefined,
-    );
-    return { ok: false, reason: reasons.join('; ') };
+    if (found.ok) return found;
+    return entry.lastFailure === undefined
+      ? problem('unknown-key', found.reason)
+      : problem('keys-unavailable', `${found.reason}; ${entry.lastFailure}`);
   }
 
-  /** How long after its last attempt a server may be asked again. */
-  private waitAfterLastAttempt(entry: Entry): number {
+  private busy(serverName: string): KeyLookup {
+    return problem('busy', `${this.maxWaiting} lookups already wait on key fetches; not waiting for ${serverName}'s`);
+  }
+
+  /** How long after its last fetch a server may be asked again. */
+  private waitAfterLastFetch(entry: Entry): number {
     if (entry.failures === 0) return this.minRefetchIntervalMs;
     const backoff = Math.min(this.failureBackoffMs * 2 ** Math.min(entry.failures - 1, 52), this.maxFailureBackoffMs);
     return Math.max(this.minRefetchIntervalMs, backoff);
@@ -178,8 +220,8 @@ export class KeyFetcher {
     let entry = this.entries.get(serverName);
     if (entry === undefined) {
       const created: Entry = {
-        known: undefined,
-        lastAttemptTs: -Infinity,
+        keys: new Map(),
+        lastFetchTs: -Infinity,
         lastFailure: undefined,
         storeFailure: undefined,
         failures: 0,
@@ -204,132 +246,159 @@ export class KeyFetcher {
       entry.storeFailure = errorMessage(error);
       return;
     }
-    if (stored === undefined) return;
-    // Checked again rather than trusted, so what is used has always passed the same checks.
-    const checked = checkKeyResponse(stored.response, serverName);
-    if (!checked.ok) {
-      this.deps.logger?.warn('ignoring stored server keys', { serverName, reason: checked.reason });
-      return;
+    const responses = stored === undefined ? [] : [...(stored.earlier ?? []), { response: stored.response, fetchedTs: stored.fetchedTs }];
+    for (const source of responses) {
+      // Checked again rather than trusted, so what is used has always passed the same checks.
+      const checked = checkKeyResponse(source.response, serverName);
+      if (!checked.ok) {
+        this.deps.logger?.warn('ignoring stored server keys', { serverName, reason: checked.reason });
+        continue;
+      }
+      entry.keys = mergeHeldKeys(entry.keys, heldKeysOf(checked.keys, source.fetchedTs, source));
     }
-    entry.known = { keys: checked.keys, fetchedTs: stored.fetchedTs };
-    entry.lastAttemptTs = stored.fetchedTs;
   }
 
   private async refresh(serverName: string, entry: Entry, keyId: string, atTs: number): Promise<void> {
-    entry.lastAttemptTs = this.deps.now();
+    entry.lastFetchTs = this.deps.now();
     const failures: string[] = [];
-    let chosen: (Fetched & { ok: true }) | undefined;
+    let answered = false;
+    const add = (fetched: Fetched & { ok: true }) => {
+      answered = true;
+      const fetchedTs = this.deps.now();
+      for (const { response, keys } of fetched.responses)
+        entry.keys = mergeHeldKeys(entry.keys, heldKeysOf(keys, fetchedTs, { response, fetchedTs }));
+    };
+    const hasKey = () => lookUpHeldKey(entry.keys, serverName, keyId, atTs, true).ok;
 
-    const direct = await this.fetchDirect(serverName);
-    if (direct.ok) chosen = direct;
+    const direct = await this.withinBudget(serverName, (timeoutMs) => this.fetchDirect(serverName, timeoutMs));
+    if (direct.ok) add(direct);
     else failures.push(`fetching from ${serverName} failed: ${direct.reason}`);
 
-    const hasKey = (fetched: Fetched & { ok: true }) =>
-      findVerifyKey(fetched.keys, this.deps.now(), keyId, atTs, true).ok;
     for (const notary of this.trustedKeyServers) {
-      if (chosen !== undefined && hasKey(chosen)) break;
-      const relayed = await this.fetchFromNotary(notary, serverName, keyId, atTs);
-      if (relayed.ok && (chosen === undefined || hasKey(relayed))) chosen = relayed;
-      else if (!relayed.ok) failures.push(`asking the notary ${notary.serverName} failed: ${relayed.reason}`);
+      if (hasKey()) break;
+      const relayed = await this.withinBudget(notary.serverName, (timeoutMs) =>
+        this.fetchFromNotary(notary, serverName, keyId, atTs, timeoutMs),
+      );
+      if (relayed.ok) add(relayed);
+      else failures.push(`asking the notary ${notary.serverName} failed: ${relayed.reason}`);
     }
 
-    if (chosen === undefined) {
+    if (!answered) {
       entry.lastFailure = failures.join('; ');
       entry.failures += 1;
-      this.deps.logger?.warn('could not fetch server keys', { serverName, reason: entry.lastFailure });
+      // Info, not warn: whoever sends us a request chooses the server, so these are the caller's doing, not ours.
+      this.deps.logger?.info('could not fetch server keys', { serverName, keyId, reason: entry.lastFailure });
       this.deps.metrics?.fetched('failed');
       return;
     }
     this.deps.metrics?.fetched('ok');
-    const fetchedTs = this.deps.now();
-    entry.known = { keys: chosen.keys, fetchedTs };
     entry.lastFailure = undefined;
     entry.failures = 0;
-    const stored: StoredServerKeys = {
-      response: chosen.response,
-      fetchedTs,
-      validUntilTs: usableUntil(chosen.keys.validUntilTs, fetchedTs),
-    };
     try {
-      await this.deps.store.save(serverName, stored);
+      await this.withDeadline(this.deps.store.save(serverName, toStore(entry.keys)), this.timeoutMs, 'storing the keys');
     } catch (error) {
       // The keys are good and in memory; failing the request because the cache could not be written would not help.
       this.deps.logger?.warn('could not store server keys', { serverName, error: String(error) });
     }
   }
 
-  private async fetchDirect(serverName: string): Promise<Fetched> {
+  /** Runs one attempt with its whole budget, discovery included, and turns whatever it throws into a reason. */
+  private async withinBudget(server: string, attempt: (timeoutMs: number) => Promise<Fetched>): Promise<Fetched> {
     try {
-      const target = await this.deps.discovery.resolve(serverName);
-      const response = await this.deps.fetchJson(serverUrl(target, '/_matrix/key/v2/server'), {
-        hostHeader: target.hostHeader,
-        tlsServerName: target.tlsServerName,
-        timeoutMs: this.timeoutMs,
-      });
-      if (response.status !== 200)
-        return { ok: false, reason: `GET /_matrix/key/v2/server answered HTTP ${response.status}` };
-      const checked = checkKeyResponse(response.json, serverName);
-      return checked.ok
-        ? { ok: true, response: response.json as Record<string, unknown>, keys: checked.keys }
-        : checked;
+      // The attempt keeps to the budget itself (the HTTPS client's timer gets what discovery left); this deadline,
+      // a little later so that the attempt's own and more precise error wins, is for whatever else might hang.
+      return await this.withDeadline(attempt(this.timeoutMs), this.timeoutMs + DEADLINE_GRACE_MS, `asking ${server}`);
     } catch (error) {
       return { ok: false, reason: errorMessage(error) };
     }
   }
 
+  /** Settles within `ms` whatever `promise` does: the in-flight fetch of a server must always end. */
+  private withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  private async fetchDirect(serverName: string, budgetMs: number): Promise<Fetched> {
+    const started = performance.now();
+    const target = await this.deps.discovery.resolve(serverName);
+    const response = await this.deps.fetchJson(serverUrl(target, '/_matrix/key/v2/server'), {
+      hostHeader: target.hostHeader,
+      tlsServerName: target.tlsServerName,
+      timeoutMs: remaining(budgetMs, started),
+    });
+    if (response.status !== 200) return { ok: false, reason: `GET /_matrix/key/v2/server answered HTTP ${response.status}` };
+    const checked = checkKeyResponse(response.json, serverName);
+    return checked.ok ? { ok: true, responses: [{ response: response.json as Record<string, unknown>, keys: checked.keys }] } : checked;
+  }
+
   /**
    * `POST /_matrix/key/v2/query` on a notary. Each returned response must be signed by the notary with a key from
-   * our configuration and by the server itself; of those, the one with the asked key and the latest
-   * valid_until_ts wins.
+   * our configuration and by the server itself; every such response adds its keys, each key ID keeping the version
+   * valid the longest.
    */
   private async fetchFromNotary(
     notary: TrustedKeyServer,
     serverName: string,
     keyId: string,
     atTs: number,
+    budgetMs: number,
   ): Promise<Fetched> {
-    try {
-      const target = await this.deps.discovery.resolve(notary.serverName);
-      const response = await this.deps.fetchJson(serverUrl(target, '/_matrix/key/v2/query'), {
-        method: 'POST',
-        hostHeader: target.hostHeader,
-        tlsServerName: target.tlsServerName,
-        body: { server_keys: { [serverName]: { [keyId]: { minimum_valid_until_ts: atTs } } } },
-        timeoutMs: this.timeoutMs,
-      });
-      if (response.status !== 200)
-        return { ok: false, reason: `POST /_matrix/key/v2/query answered HTTP ${response.status}` };
-      const list = isObject(response.json) ? response.json.server_keys : undefined;
-      if (!Array.isArray(list)) return { ok: false, reason: 'the answer has no server_keys list' };
+    const started = performance.now();
+    const target = await this.deps.discovery.resolve(notary.serverName);
+    const response = await this.deps.fetchJson(serverUrl(target, '/_matrix/key/v2/query'), {
+      method: 'POST',
+      hostHeader: target.hostHeader,
+      tlsServerName: target.tlsServerName,
+      body: { server_keys: { [serverName]: { [keyId]: { minimum_valid_until_ts: atTs } } } },
+      timeoutMs: remaining(budgetMs, started),
+    });
+    if (response.status !== 200) return { ok: false, reason: `POST /_matrix/key/v2/query answered HTTP ${response.status}` };
+    const list = isObject(response.json) ? response.json.server_keys : undefined;
+    if (!Array.isArray(list)) return { ok: false, reason: 'the answer has no server_keys list' };
 
-      const candidates: (Fetched & { ok: true })[] = [];
-      const rejections: string[] = [];
-      for (const item of list) {
-        if (!isObject(item) || item.server_name !== serverName) continue;
-        const notaryProblem = checkNotarySignature(item, notary);
-        const checked =
-          notaryProblem === undefined
-            ? checkKeyResponse(item, serverName)
-            : { ok: false as const, reason: notaryProblem };
-        if (checked.ok) candidates.push({ ok: true, response: item, keys: checked.keys });
-        else rejections.push(checked.reason);
-      }
-      const score = (c: Fetched & { ok: true }) =>
-        findVerifyKey(c.keys, this.deps.now(), keyId, atTs, true).ok ? 1 : 0;
-      candidates.sort((a, b) => score(b) - score(a) || b.keys.validUntilTs - a.keys.validUntilTs);
-      return (
-        candidates[0] ?? {
-          ok: false,
-          reason: rejections.length > 0 ? rejections.join('; ') : `the answer has no keys for ${serverName}`,
-        }
-      );
-    } catch (error) {
-      return { ok: false, reason: errorMessage(error) };
+    const accepted: { response: Record<string, unknown>; keys: ServerKeys }[] = [];
+    const rejections: string[] = [];
+    for (const item of list) {
+      if (!isObject(item) || item.server_name !== serverName) continue;
+      const notaryProblem = checkNotarySignature(item, notary);
+      const checked = notaryProblem === undefined ? checkKeyResponse(item, serverName) : { ok: false as const, reason: notaryProblem };
+      if (checked.ok) accepted.push({ response: item, keys: checked.keys });
+      else rejections.push(checked.reason);
     }
+    if (accepted.length > 0) return { ok: true, responses: accepted };
+    return { ok: false, reason: rejections.length > 0 ? rejections.join('; ') : `the answer has no keys for ${serverName}` };
   }
+}
+
+/** The responses the held keys came from, the latest first among equals. */
+function toStore(keys: HeldKeys<StoredKeyResponse>): StoredServerKeys {
+  const sources = [...new Set([...keys.values()].map((key) => key.source))].sort((a, b) => b.fetchedTs - a.fetchedTs);
+  const [latest, ...earlier] = sources as [StoredKeyResponse, ...StoredKeyResponse[]];
+  const validUntilTs = isObject(latest.response) && typeof latest.response.valid_until_ts === 'number'
+    ? usableUntil(latest.response.valid_until_ts, latest.fetchedTs)
+    : undefined;
+  return { ...latest, earlier, validUntilTs };
+}
+
+function problem(kind: KeyProblem, reason: string): KeyLookup {
+  const message = KEY_PROBLEM_MESSAGES[kind];
+  return kind === 'store-unavailable' || kind === 'busy'
+    ? { ok: false, problem: kind, message, reason, unavailable: true }
+    : { ok: false, problem: kind, message, reason };
+}
+
+/**
+ * What is left of a budget of `budgetMs` started at `started` (performance.now(): real time, not the injected clock,
+ * which says what keys are valid); at least 1 ms, so a late start still fails cleanly.
+ */
+function remaining(budgetMs: number, started: number): number {
+  return Math.max(1, Math.ceil(budgetMs - (performance.now() - started)));
 }
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

@@ -30,13 +30,45 @@ export interface TrustedKeyServer {
 export type KeyResponseResult =
   { readonly ok: true; readonly keys: ServerKeys } | { readonly ok: false; readonly reason: string };
 
+/** A key, or why the keys held have none for a signature at that time. */
+export type KeyMatch = { readonly ok: true; readonly publicKey: string } | { readonly ok: false; readonly reason: string };
+
 /**
- * A key, or why there is none. `unavailable`: the keys we store could not be read (Neo4j is down), so whether the key
- * is good is not known: the caller should answer "try again", not "unauthorised".
+ * A key, or why there is none. `reason` is the detail, for our log only: it may name addresses, DNS and TLS errors
+ * of our network. `message` is what the caller may be told, one sentence per `problem`:
+ * - `unknown-key`: the server's keys are known (or it answered) but hold no key of that ID usable at that time;
+ * - `keys-unavailable`: no usable answer from the server or a notary (down, refused, timed out, invalid);
+ * - `store-unavailable`: the keys we store could not be read (Neo4j is down), so whether the key is good is not
+ *   known: the caller should answer "try again", not "unauthorised";
+ * - `busy`: too many requests already wait on key fetches; also "try again".
+ * `unavailable` is set for the last two.
  */
 export type KeyLookup =
   | { readonly ok: true; readonly publicKey: string }
-  | { readonly ok: false; readonly reason: string; readonly unavailable?: true };
+  | {
+      readonly ok: false;
+      readonly problem: 'unknown-key' | 'keys-unavailable';
+      readonly message: string;
+      readonly reason: string;
+      readonly unavailable?: undefined;
+    }
+  | {
+      readonly ok: false;
+      readonly problem: 'store-unavailable' | 'busy';
+      readonly message: string;
+      readonly reason: string;
+      readonly unavailable: true;
+    };
+
+export type KeyProblem = (KeyLookup & { ok: false })['problem'];
+
+/** The one sentence a caller is told for each problem; the same whatever the server, the key or the cause. */
+export const KEY_PROBLEM_MESSAGES: Readonly<Record<KeyProblem, string>> = {
+  'unknown-key': 'The origin server has no key of that ID that may sign this request.',
+  'keys-unavailable': "The origin server's signing keys could not be fetched.",
+  'store-unavailable': "The origin server's signing keys cannot be read at the moment; retry shortly.",
+  busy: 'Too many requests are waiting for signing keys; retry shortly.',
+};
 
 /** The spec's cap on how long a fetched key response may be used: 7 days from the fetch. */
 export const WEEK = 7 * 24 * 60 * 60 * 1000;
@@ -110,7 +142,7 @@ export function findVerifyKey(
   keyId: string,
   atTs: number,
   allowOldKeys: boolean,
-): KeyLookup {
+): KeyMatch {
   const current = keys.verifyKeys.get(keyId);
   if (current !== undefined) {
     const until = usableUntil(keys.validUntilTs, fetchedTs);
@@ -126,6 +158,70 @@ export function findVerifyKey(
       : fail(`key ${keyId} of ${keys.serverName} expired at ${old.expiredTs}`);
   }
   return fail(`unknown key ${keyId} of ${keys.serverName}`);
+}
+
+/**
+ * One key of a server as we hold it: of every response that listed this key ID, the one valid the longest, as
+ * Synapse's keyring keeps keys (per key ID, the highest valid_until_ts wins). So a stale answer, say a notary's
+ * from last week, never replaces what a fresher one told us, and it is never used for a signature made now.
+ */
+export interface HeldKey<Source> {
+  readonly publicKey: string;
+  /** A current key: usableUntil(valid_until_ts, fetched); an old key: its expired_ts. */
+  readonly validUntilTs: number;
+  /** Listed in old_verify_keys: it verifies events signed before validUntilTs, never requests. */
+  readonly old: boolean;
+  /** Where it came from (the response to store again). */
+  readonly source: Source;
+}
+
+export type HeldKeys<Source> = ReadonlyMap<string, HeldKey<Source>>;
+
+/** The keys of one checked response, fetched at `fetchedTs`. */
+export function heldKeysOf<Source>(keys: ServerKeys, fetchedTs: number, source: Source): Map<string, HeldKey<Source>> {
+  const held = new Map<string, HeldKey<Source>>();
+  for (const [keyId, old] of keys.oldVerifyKeys)
+    held.set(keyId, { publicKey: old.publicKey, validUntilTs: old.expiredTs, old: true, source });
+  const validUntilTs = usableUntil(keys.validUntilTs, fetchedTs);
+  for (const [keyId, publicKey] of keys.verifyKeys) {
+    const other = held.get(keyId);
+    if (other === undefined || other.validUntilTs <= validUntilTs) held.set(keyId, { publicKey, validUntilTs, old: false, source });
+  }
+  return held;
+}
+
+/** `known` with each key of `fresh` that is valid longer than the one held under its ID (or that is new). */
+export function mergeHeldKeys<Source>(known: HeldKeys<Source>, fresh: HeldKeys<Source>): Map<string, HeldKey<Source>> {
+  const merged = new Map(known);
+  for (const [keyId, key] of fresh) {
+    const held = merged.get(keyId);
+    if (held === undefined || held.validUntilTs < key.validUntilTs) merged.set(keyId, key);
+  }
+  return merged;
+}
+
+/**
+ * The public key `keyId` if it may verify a signature made at `atTs`: a current key until its usable end, an old
+ * key before its expired_ts and only when `allowOldKeys` (old keys "are only valid for signing events").
+ */
+export function lookUpHeldKey<Source>(
+  held: HeldKeys<Source>,
+  serverName: string,
+  keyId: string,
+  atTs: number,
+  allowOldKeys: boolean,
+): KeyMatch {
+  const key = held.get(keyId);
+  if (key === undefined) return fail(`unknown key ${keyId} of ${serverName}`);
+  if (!key.old) {
+    return atTs <= key.validUntilTs
+      ? { ok: true, publicKey: key.publicKey }
+      : fail(`key ${keyId} of ${serverName} is valid only until ${key.validUntilTs}`);
+  }
+  if (!allowOldKeys) return fail(`key ${keyId} of ${serverName} is an old key, which may not sign requests`);
+  return atTs < key.validUntilTs
+    ? { ok: true, publicKey: key.publicKey }
+    : fail(`key ${keyId} of ${serverName} expired at ${key.validUntilTs}`);
 }
 
 /** verifyJsonSignature, false instead of a throw for JSON that has no canonical form (a float anywhere in it). */

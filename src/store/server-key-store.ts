@@ -1,8 +1,10 @@
 /**
- * The key fetcher's persistent cache in Neo4j: one `(:ServerKeys {server_name})` node per server, holding the
- * whole key response as JSON, so a restart does not fetch every server's keys again.
+ * The key fetcher's persistent cache in Neo4j: one `(:ServerKeys {server_name})` node per server, holding the key
+ * responses its keys came from (as fetched, signatures included): the latest in key_json, earlier ones that still
+ * hold a key in earlier_json. A restart then does not fetch every server's keys again. fetched_ts orders two
+ * instances' writes; the key fetcher never reads it as a reason not to fetch.
  */
-import type { ServerKeyStore, StoredServerKeys } from '../federation/key-fetcher';
+import type { ServerKeyStore, StoredKeyResponse, StoredServerKeys } from '../federation/key-fetcher';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, plain, readOnce, writeTx } from './neo4j';
 
@@ -10,8 +12,9 @@ const QUERIES = loadCypher(['server-keys-load', 'server-keys-save']);
 
 interface Row {
   key_json: string;
+  earlier_json: string | null;
   fetched_ts: number;
-  valid_until_ts: number;
+  valid_until_ts: number | null;
 }
 
 export class Neo4jServerKeyStore implements ServerKeyStore {
@@ -27,7 +30,8 @@ export class Neo4jServerKeyStore implements ServerKeyStore {
     return {
       response: JSON.parse(row.key_json) as Record<string, unknown>,
       fetchedTs: row.fetched_ts,
-      validUntilTs: row.valid_until_ts,
+      earlier: row.earlier_json === null ? [] : parseEarlier(row.earlier_json),
+      ...(row.valid_until_ts === null ? {} : { validUntilTs: row.valid_until_ts }),
     };
   }
 
@@ -36,9 +40,22 @@ export class Neo4jServerKeyStore implements ServerKeyStore {
       tx.run(QUERIES['server-keys-save'], {
         server_name: serverName,
         key_json: JSON.stringify(keys.response),
+        earlier_json: JSON.stringify((keys.earlier ?? []).map((r) => ({ fetched_ts: r.fetchedTs, response: r.response }))),
         fetched_ts: int(keys.fetchedTs),
-        valid_until_ts: int(keys.validUntilTs),
+        valid_until_ts: keys.validUntilTs === undefined ? null : int(keys.validUntilTs),
       }),
     );
   }
+}
+
+/** `earlier_json`: a list of `{fetched_ts, response}`; anything else in it is skipped (it is only a cache). */
+function parseEarlier(text: string): StoredKeyResponse[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) return [];
+  return parsed.flatMap((item: unknown) => {
+    if (typeof item !== 'object' || item === null) return [];
+    const { fetched_ts: fetchedTs, response } = item as Record<string, unknown>;
+    if (typeof fetchedTs !== 'number' || typeof response !== 'object' || response === null || Array.isArray(response)) return [];
+    return [{ fetchedTs, response: response as Record<string, unknown> }];
+  });
 }

@@ -32,6 +32,8 @@ interface Answer {
   readonly headers?: Readonly<Record<string, string>>;
   /** Instead of `body`: `count` chunks of `chunk`, one every `intervalMs`, with no Content-Length. */
   readonly stream?: { readonly chunk: string; readonly count: number; readonly intervalMs: number };
+  /** Instead of `body`: the headers (Content-Length 10000), these bytes of the body, then the connection closed. */
+  readonly cut?: string;
 }
 
 interface SeenRequest {
@@ -95,9 +97,14 @@ async function startServer(
       };
       requests.push(seen);
       servernames.push((req.socket as TLSSocket).servername);
-      const { status, body, delayMs = 0, headers = {}, stream } = state.answer(seen);
+      const { status, body, delayMs = 0, headers = {}, stream, cut } = state.answer(seen);
       if (delayMs === Infinity) return;
       setTimeout(() => {
+        if (cut !== undefined) {
+          res.writeHead(status, { 'content-type': 'application/json', 'content-length': '10000', ...headers });
+          res.write(cut, () => setTimeout(() => res.socket?.destroy(), 20));
+          return;
+        }
         res.writeHead(status, { 'content-type': 'application/json', ...headers });
         if (stream === undefined) return res.end(JSON.stringify(body));
         let sent = 0;
@@ -244,6 +251,8 @@ describe('fetching from the server itself', () => {
     const result = await makeFetcher().getVerifyKey(server.name, key.keyId, time);
     expect(result).toEqual({
       ok: false,
+      problem: 'unknown-key',
+      message: 'The origin server has no key of that ID that may sign this request.',
       reason: `key ${key.keyId} of ${server.name} is valid only until ${validUntilTs}`,
     });
   });
@@ -283,6 +292,8 @@ describe('fetching from the server itself', () => {
     await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
     await expect(fetcher.getVerifyKey(server.name, 'ed25519:madeup', time)).resolves.toEqual({
       ok: false,
+      problem: 'unknown-key',
+      message: 'The origin server has no key of that ID that may sign this request.',
       reason: `unknown key ed25519:madeup of ${server.name}`,
     });
     expect(server.requests).toHaveLength(1);
@@ -328,6 +339,7 @@ describe('the Neo4j store', () => {
     await expect(store.load(serverName)).resolves.toEqual({
       response: { ...response, n: 2 },
       fetchedTs: 2000,
+      earlier: [],
       validUntilTs: 3000,
     });
     await expect(store.load(`${serverName}.unknown`)).resolves.toBeUndefined();
@@ -358,7 +370,13 @@ describe('the Neo4j store unavailable', () => {
     );
     try {
       const lookup = await fetcher.getVerifyKey(server.name, key.keyId, time);
-      expect(lookup).toEqual({ ok: false, unavailable: true, reason: expect.stringMatching(new RegExp(`^the stored keys of ${server.name} cannot be read: `)) });
+      expect(lookup).toEqual({
+        ok: false,
+        unavailable: true,
+        problem: 'store-unavailable',
+        message: "The origin server's signing keys cannot be read at the moment; retry shortly.",
+        reason: expect.stringMatching(new RegExp(`^the stored keys of ${server.name} cannot be read: `)),
+      });
       expect(server.requests).toHaveLength(1);
 
       stores.current = store; // Neo4j is back
@@ -377,7 +395,9 @@ describe('rejecting bad key responses', () => {
     server.answer = servingKeys(() => keyResponse(server.name, [key], { signers: [newKey()] }));
     await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
       ok: false,
-      reason: `no keys of ${server.name} are known; fetching from ${server.name} failed: the key response is not signed by any of its own ed25519 verify_keys`,
+      problem: 'keys-unavailable',
+      message: "The origin server's signing keys could not be fetched.",
+      reason: `unknown key ${key.keyId} of ${server.name}; fetching from ${server.name} failed: the key response is not signed by any of its own ed25519 verify_keys`,
     });
   });
 
@@ -532,8 +552,8 @@ describe('the network edge', () => {
     const server = await startServer(() => ({ status: 200, body: {}, delayMs: Infinity }));
     await expect(makeFetcher({ timeoutMs: 300 }).getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
       ok: false,
-      reason: expect.stringContaining(
-        `no answer from https://localhost:${server.port}/_matrix/key/v2/server within 300 ms`,
+      reason: expect.stringMatching(
+        new RegExp(`no answer from https://localhost:${server.port}/_matrix/key/v2/server within (300|29\\d) ms`),
       ),
     });
   });
@@ -580,7 +600,7 @@ describe('the network edge', () => {
     const started = Date.now();
     await expect(makeFetcher({ timeoutMs: 300 }).getVerifyKey(server.name, 'ed25519:a', time)).resolves.toMatchObject({
       ok: false,
-      reason: expect.stringContaining(`no answer from https://localhost:${server.port}/_matrix/key/v2/server within 300 ms`),
+      reason: expect.stringMatching(new RegExp(`no answer from https://localhost:${server.port}/_matrix/key/v2/server within (300|29\\d) ms`)),
     });
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -596,7 +616,9 @@ describe('the network edge', () => {
     }));
     await expect(makeFetcher().getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
       ok: false,
-      reason: `no keys of ${server.name} are known; fetching from ${server.name} failed: GET /_matrix/key/v2/server answered HTTP 302`,
+      problem: 'keys-unavailable',
+      message: "The origin server's signing keys could not be fetched.",
+      reason: `unknown key ${key.keyId} of ${server.name}; fetching from ${server.name} failed: GET /_matrix/key/v2/server answered HTTP 302`,
     });
     expect(server.requests).toHaveLength(1);
     expect(elsewhere.requests).toHaveLength(0);
@@ -692,3 +714,216 @@ describe('the network edge', () => {
     expect(failing.requests).toHaveLength(1);
   });
 });
+
+describe('every fetch ends (issue 19, item 1)', () => {
+  it('fails a fetch whose server sends its headers and part of the body, then closes, and fetches again later', async () => {
+    const key = newKey();
+    const server = await startServer(() => ({ status: 200, body: undefined, cut: '{"server_name":' }));
+    const fetcher = makeFetcher({ failureBackoffMs: 1000 });
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: false,
+      problem: 'keys-unavailable',
+      message: "The origin server's signing keys could not be fetched.",
+      reason: `unknown key ${key.keyId} of ${server.name}; fetching from ${server.name} failed: the connection to https://localhost:${server.port}/_matrix/key/v2/server closed before the response ended`,
+    });
+    // The in-flight entry cleared: after the back-off the next lookup makes a new request, and it answers.
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    time += 1000;
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('keeps discovery within the same budget: a server name that takes longer to resolve fails at the deadline', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const fetchJson = createHttpsFetchJson({ verifyTls: true, allowPrivateAddresses: true, extraCaCertificates: [CERTIFICATE] });
+    // Discovery that answers only after 3 s (a slow .well-known or SRV look-up), for a budget of 300 ms.
+    const slowDiscovery = {
+      resolve: async (name: string) => {
+        await new Promise((resolve) => setTimeout(resolve, 3000));
+        return { host: '127.0.0.1', port: server.port, hostHeader: name, tlsServerName: 'localhost' };
+      },
+    };
+    const fetcher = new KeyFetcher({ fetchJson, discovery: slowDiscovery, store, now }, { timeoutMs: 300, minRefetchIntervalMs: 0 });
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({
+      ok: false,
+      problem: 'keys-unavailable',
+      message: "The origin server's signing keys could not be fetched.",
+      reason: `unknown key ${key.keyId} of ${server.name}; fetching from ${server.name} failed: asking ${server.name} took more than 350 ms`,
+    });
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('lets at most maxWaiting lookups wait on fetches; the next is answered busy at once', async () => {
+    const hanging = await startServer(() => ({ status: 200, body: {}, delayMs: Infinity }));
+    const other = await startServer(() => ({ status: 200, body: {}, delayMs: Infinity }));
+    const fetcher = makeFetcher({ maxWaiting: 3, timeoutMs: 1500 });
+    const settled: boolean[] = [];
+    const waiting = [hanging.name, hanging.name, other.name].map((name, i) =>
+      fetcher.getVerifyKey(name, 'ed25519:a', time).then((result) => {
+        settled[i] = true;
+        return result;
+      }),
+    );
+    await until(() => hanging.requests.length === 1 && other.requests.length === 1);
+    for (const name of [hanging.name, other.name]) {
+      await expect(fetcher.getVerifyKey(name, 'ed25519:a', time)).resolves.toEqual({
+        ok: false,
+        problem: 'busy',
+        unavailable: true,
+        message: 'Too many requests are waiting for signing keys; retry shortly.',
+        reason: `3 lookups already wait on key fetches; not waiting for ${name}'s`,
+      });
+    }
+    expect(settled).toEqual([]);
+    expect(hanging.requests).toHaveLength(1);
+    // The three end with their fetches (at the budget), and the slots are free again.
+    const results = await Promise.all(waiting);
+    expect(results.map((result) => !result.ok && result.problem)).toEqual(['keys-unavailable', 'keys-unavailable', 'keys-unavailable']);
+    const key = newKey();
+    const answering = await startServer();
+    answering.answer = servingKeys(() => keyResponse(answering.name, [key]));
+    await expect(fetcher.getVerifyKey(answering.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+  });
+});
+
+describe('keys held per key ID (issue 19, item 11)', () => {
+  it('keeps fresher keys when a notary relays a stale response, and does not use the stale one for requests', async () => {
+    const key = newKey();
+    const retired = newKey();
+    const notaryKey = newKey();
+    const target = await startServer();
+    target.answer = servingKeys(() => keyResponse(target.name, [key]));
+    // The notary's copy is from last week: the server's previous key, valid until 6 days ago.
+    const notary = await startServer((request) =>
+      request.method === 'POST' && request.url === '/_matrix/key/v2/query'
+        ? { status: 200, body: { server_keys: [signJson(keyResponse(target.name, [retired], { validUntilTs: time - 6 * DAY }), notary.name, notaryKey)] } }
+        : { status: 404, body: {} },
+    );
+    const trustedKeyServers = [{ serverName: notary.name, verifyKeys: { [notaryKey.keyId]: notaryKey.publicKey } }];
+    const fetcher = makeFetcher({ trustedKeyServers });
+    await expect(fetcher.getVerifyKey(target.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+
+    // A request naming another key: the server is down now, and only the notary answers.
+    target.answer = () => ({ status: 502, body: {} });
+    await expect(fetcher.getVerifyKey(target.name, 'ed25519:other', time)).resolves.toMatchObject({ ok: false, problem: 'unknown-key' });
+    expect(notary.requests).toHaveLength(1);
+    await expect(fetcher.getVerifyKey(target.name, key.keyId, time, { allowOldKeys: false })).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
+    // The relayed key is known, but only for signatures made before it expired, never for one made now.
+    await expect(fetcher.getVerifyKey(target.name, retired.keyId, time - 7 * DAY)).resolves.toEqual({ ok: true, publicKey: retired.publicKey });
+    await expect(fetcher.getVerifyKey(target.name, retired.keyId, time)).resolves.toMatchObject({
+      ok: false,
+      reason: expect.stringContaining(`key ${retired.keyId} of ${target.name} is valid only until ${time - 6 * DAY}`),
+    });
+
+    // After a restart, from the store: the same.
+    const requestsBefore = target.requests.length;
+    const restarted = makeFetcher({ trustedKeyServers });
+    await expect(restarted.getVerifyKey(target.name, key.keyId, time, { allowOldKeys: false })).resolves.toEqual({
+      ok: true,
+      publicKey: key.publicKey,
+    });
+    await expect(restarted.getVerifyKey(target.name, retired.keyId, time - 7 * DAY)).resolves.toEqual({ ok: true, publicKey: retired.publicKey });
+    expect(target.requests).toHaveLength(requestsBefore);
+  });
+
+  it('keeps, for each key ID, the version valid the longest, and a rotated-out key for the events it signed', async () => {
+    const first = newKey();
+    const second = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [first], { validUntilTs: time + 3 * DAY }));
+    const fetcher = makeFetcher();
+    await expect(fetcher.getVerifyKey(server.name, first.keyId, time)).resolves.toMatchObject({ ok: true });
+
+    // The server rotates: `first` leaves verify_keys (listed as old, expired an hour ago), `second` signs now.
+    server.answer = servingKeys(() =>
+      keyResponse(server.name, [second], { validUntilTs: time + DAY, old: { [first.keyId]: { key: first.publicKey, expired_ts: time - 60 * 60_000 } } }),
+    );
+    await expect(fetcher.getVerifyKey(server.name, second.keyId, time)).resolves.toEqual({ ok: true, publicKey: second.publicKey });
+    // `first` was published valid for 3 days: that version stays (Synapse's keyring keeps the highest valid_until_ts).
+    await expect(fetcher.getVerifyKey(server.name, first.keyId, time + 2 * DAY)).resolves.toEqual({ ok: true, publicKey: first.publicKey });
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+describe('a key ID we do not hold (issue 19, item 13)', () => {
+  // These use the default throttle (minRefetchIntervalMs unset), not the tests' 0.
+  const defaults = { minRefetchIntervalMs: undefined };
+
+  it('is fetched at once, ten seconds after the last fetch of that server', async () => {
+    const key = newKey();
+    const rotated = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const fetcher = makeFetcher(defaults);
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+
+    server.answer = servingKeys(() => keyResponse(server.name, [rotated]));
+    time += 10_000;
+    await expect(fetcher.getVerifyKey(server.name, rotated.keyId, time)).resolves.toEqual({ ok: true, publicKey: rotated.publicKey });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('after a fetch that lacked it, is fetched again after the per-server floor of seconds, not a minute', async () => {
+    const key = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const fetcher = makeFetcher(defaults);
+    const unknown = { ok: false, problem: 'unknown-key', message: 'The origin server has no key of that ID that may sign this request.', reason: `unknown key ed25519:later of ${server.name}` };
+    await expect(fetcher.getVerifyKey(server.name, 'ed25519:later', time)).resolves.toEqual(unknown);
+    expect(server.requests).toHaveLength(1);
+    // Within the floor: answered without a request, however many ask.
+    time += 4_999;
+    await expect(fetcher.getVerifyKey(server.name, 'ed25519:later', time)).resolves.toEqual(unknown);
+    await expect(fetcher.getVerifyKey(server.name, 'ed25519:madeup', time)).resolves.toMatchObject({ ok: false, problem: 'unknown-key' });
+    expect(server.requests).toHaveLength(1);
+
+    const later = generateSigningKey('later');
+    server.answer = servingKeys(() => keyResponse(server.name, [key, later]));
+    time += 1;
+    await expect(fetcher.getVerifyKey(server.name, 'ed25519:later', time)).resolves.toEqual({ ok: true, publicKey: later.publicKey });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('is fetched at once after a restart, whenever the stored keys were fetched', async () => {
+    const key = newKey();
+    const rotated = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key], { validUntilTs: time + 30 * DAY }));
+    await expect(makeFetcher(defaults).getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+
+    server.answer = servingKeys(() => keyResponse(server.name, [rotated]));
+    time += 1000;
+    const restarted = makeFetcher(defaults);
+    await expect(restarted.getVerifyKey(server.name, key.keyId, time)).resolves.toEqual({ ok: true, publicKey: key.publicKey });
+    expect(server.requests).toHaveLength(1);
+    await expect(restarted.getVerifyKey(server.name, rotated.keyId, time)).resolves.toEqual({ ok: true, publicKey: rotated.publicKey });
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('is fetched once for concurrent requests naming it', async () => {
+    const key = newKey();
+    const rotated = newKey();
+    const server = await startServer();
+    server.answer = servingKeys(() => keyResponse(server.name, [key]));
+    const fetcher = makeFetcher(defaults);
+    await expect(fetcher.getVerifyKey(server.name, key.keyId, time)).resolves.toMatchObject({ ok: true });
+    server.answer = (request) => ({ ...servingKeys(() => keyResponse(server.name, [rotated]))(request), delayMs: 100 });
+    time += 10_000;
+    const results = await Promise.all(Array.from({ length: 5 }, () => fetcher.getVerifyKey(server.name, rotated.keyId, time)));
+    expect(results).toEqual(Array.from({ length: 5 }, () => ({ ok: true, publicKey: rotated.publicKey })));
+    expect(server.requests).toHaveLength(2);
+  });
+});
+
+/** Resolves once `condition` holds, checking every 10 ms for up to 30 s. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 30_000) throw new Error('the condition did not hold within 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
