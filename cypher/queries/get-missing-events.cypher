@@ -21,11 +21,13 @@ OPTIONAL MATCH (latest:Event)
 WITH collect(latest) AS start
 WITH reduce(walk = {frontier: start, seen: start, found: []}, level IN range(1, $limit) |
   CASE WHEN size(walk.found) >= $limit OR size(walk.frontier) = 0 THEN walk ELSE
-    [next IN [reduce(acc = [], prevs IN [node IN walk.frontier |
-        [(node)-[:PREV_EVENT]->(prev:Event)
-          WHERE prev.room_id = $room_id AND NOT prev:Placeholder AND prev.depth >= $min_depth
-            AND NOT prev.event_id IN $earliest_events | prev]] |
-        acc + [prev IN prevs WHERE NOT prev IN acc AND NOT prev IN walk.seen])] |
+    [next IN [COLLECT {
+        UNWIND walk.frontier AS node
+        MATCH (node)-[:PREV_EVENT]->(prev:Event)
+        WHERE prev.room_id = $room_id AND NOT prev:Placeholder AND prev.depth >= $min_depth
+          AND NOT prev.event_id IN $earliest_events
+        WITH DISTINCT prev WHERE NOT prev IN walk.seen
+        RETURN prev }] |
       {frontier: next, seen: walk.seen + next, found: walk.found + [event IN next | {event: event, level: level}]}][0]
   END) AS walk
 UNWIND walk.found AS found
