@@ -76,11 +76,12 @@ async function authenticate(req: Request, options: XMatrixAuthOptions): Promise<
   const failures: string[] = [];
   for (const { key, signature } of authorizations) {
     const lookup = await options.keyFetcher.getVerifyKey(origin, key, options.now(), { allowOldKeys: false });
-    if (!lookup.ok && lookup.unavailable === true) {
-      throw new MatrixError('M_UNAVAILABLE', `The keys of ${origin} cannot be read at the moment; retry shortly`);
-    }
+    // The caller gets the lookup's one sentence per class; its detail (addresses, DNS and TLS errors of our
+    // network) only our log.
+    if (!lookup.ok) options.logger?.info('no key to verify the request', { origin, key, reason: lookup.reason });
+    if (!lookup.ok && lookup.unavailable === true) throw new MatrixError('M_UNAVAILABLE', lookup.message);
     if (!lookup.ok) {
-      failures.push(`Key ${key} of ${origin} cannot verify this request: ${lookup.reason}.`);
+      failures.push(lookup.message);
     } else if (verifyBytes(lookup.publicKey, bytes, signature)) {
       return origin;
     } else {
