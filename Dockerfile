@@ -30,7 +30,8 @@ ENV HOST=0.0.0.0 \
     PORT=8008 \
     SIGNING_KEY_PATH=/app/.data/signing.key
 EXPOSE 8008
-# The slim image has neither curl nor wget; node's own fetch asks /health.
+# The slim image has neither curl nor wget; node's own fetch asks /health (served on the federation port and on the
+# ops listener; /ready and /metrics are on the ops listener only, OPS_PORT 9898 on the container's loopback).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8008/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The service's node options (src/service/node-options.ts: a smaller young generation keeps RSS under load lower).

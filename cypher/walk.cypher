@@ -1,12 +1,15 @@
 // get_missing_events in one query: what deciding whether $origin may read the room needs (from the summary of the
 // room's current state), and the breadth-first walk back through PREV_EVENT from the prev_events of
 // $latest_events, with what history visibility needs of each event found. One round trip per request.
-// Returns: one row, or none for an unknown room:
+// Returns: one row; room_version and the rest null for an unknown room:
 //   room_version, create_sender, create_event_id, create_pdu, acl_event_id, acl_pdu, history_visibility,
 //   origin_joined (the room-access facts; the state fields are null while the current state is not known), and
 //   `events`: at most $limit maps {pdu, state_known, history_visibility, server_joined, server_invited}, oldest
 //   first (depth, origin_server_ts, event_id): `pdu` as imported, the rest from the summary of the state after the
-//   event (`server_joined`/`server_invited`: whether $origin has a joined or invited user then).
+//   event (`server_joined`/`server_invited`: whether $origin has a joined or invited user then); and
+//   `latest_not_held`: the entries of $latest_events that are not an event of this room held whole (unknown,
+//   another room's, or only a placeholder), each once: the caller does not answer such a request from this graph
+//   when it has a homeserver to pass it to (src/http/pass-through.ts).
 // The walk runs only when $origin could be allowed at all (a joined member, a world_readable room, or no $origin:
 // analysts and benchmarks); the server ACL and m.federate are checked by the caller, which drops the events when
 // they deny the origin.
@@ -25,7 +28,7 @@
 // fewer than $limit): hashed de-duplication, so its cost grows with the level's width times that bounded list,
 // where comparing each prev event with the level built so far grew with the square of the width (8,000 wide:
 // 983 ms, now 131 ms; src/bench/wide-level-bench.ts).
-MATCH (room:Room {room_id: $room_id})
+OPTIONAL MATCH (room:Room {room_id: $room_id})
 OPTIONAL MATCH (room)-[:CURRENT_STATE]->(current:State)
 OPTIONAL MATCH (create:Event {event_id: current.create_event_id})
 OPTIONAL MATCH (acl:Event {event_id: current.server_acl_event_id})
@@ -57,6 +60,12 @@ CALL (may_walk) {
                   server_joined: coalesce($origin IN state.joined_servers, false),
                   server_invited: coalesce($origin IN state.invited_servers, false)}) AS events
 }
+CALL () {
+  UNWIND $latest_events AS latest_id
+  OPTIONAL MATCH (held:Event {event_id: latest_id}) WHERE held.room_id = $room_id AND NOT held:Placeholder
+  WITH latest_id, held WHERE held IS NULL
+  RETURN collect(DISTINCT latest_id) AS latest_not_held
+}
 RETURN room.room_version AS room_version, create.sender AS create_sender, create.event_id AS create_event_id,
        create.pdu AS create_pdu, acl.event_id AS acl_event_id, acl.pdu AS acl_pdu,
-       current.history_visibility AS history_visibility, origin_joined, events
+       current.history_visibility AS history_visibility, origin_joined, events, latest_not_held

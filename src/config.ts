@@ -15,6 +15,9 @@ export interface Config {
   readonly serverName: string;
   readonly host: string;
   readonly port: number;
+  /** The ops listener (GET /health, /ready, /metrics): src/http/ops-app.ts. */
+  readonly opsHost: string;
+  readonly opsPort: number;
   readonly signingKeyPath: string;
   readonly neo4j: {
     readonly uri?: string;
@@ -35,6 +38,12 @@ export interface Config {
   readonly trustedKeyServers: readonly TrustedKeyServer[];
   readonly logLevel: string;
   readonly demoRoomEvents: number;
+  /** The homeserver that requests naming latest events we do not hold are passed to (src/http/pass-through.ts). */
+  readonly upstreamFederation?: {
+    readonly url: string;
+    readonly verifyTls: boolean;
+    readonly timeoutMs: number;
+  };
   /** Per-origin rate limits (Synapse's rc_federation), see src/http/rate-limit.ts. */
   readonly rcFederation: {
     readonly windowMs: number;
@@ -49,6 +58,9 @@ const schema = Joi.object({
   SERVER_NAME: Joi.string().pattern(/^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/).default('localhost:8008'),
   HOST: Joi.string().default('127.0.0.1'),
   PORT: Joi.number().integer().min(0).max(65535).default(8008),
+  // /ready and /metrics say how the service is doing: loopback unless the operator opens them.
+  OPS_HOST: Joi.string().default('127.0.0.1'),
+  OPS_PORT: Joi.number().integer().min(0).max(65535).default(9898),
   SIGNING_KEY_PATH: Joi.string().default('.data/signing.key'),
   NEO4J_URI: Joi.string().uri({ scheme: ['bolt', 'bolt+s', 'bolt+ssc', 'neo4j', 'neo4j+s', 'neo4j+ssc'] }).empty(''),
   NEO4J_USER: Joi.string().empty(''),
@@ -72,6 +84,11 @@ const schema = Joi.object({
   TRUSTED_KEY_SERVERS: Joi.string().empty('').default(''),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
   DEMO_ROOM_EVENTS: Joi.number().integer().min(0).default(2000),
+  // The homeserver's federation listener, an origin only: the request's own URI is appended unchanged.
+  UPSTREAM_FEDERATION_URL: Joi.string().uri({ scheme: ['http', 'https'] }).pattern(/^[a-z]+:\/\/[^/?#]+\/?$/i, 'scheme://host:port').empty(''),
+  UPSTREAM_FEDERATION_VERIFY_TLS: Joi.boolean().truthy('1').falsy('0').default(true),
+  // Below REQUEST_DEADLINE_MS, so a homeserver that does not answer gets its own 504 rather than the deadline's 503.
+  UPSTREAM_FEDERATION_TIMEOUT_MS: Joi.number().integer().min(100).less(Joi.ref('REQUEST_DEADLINE_MS')).default(8_000),
   // Synapse's rc_federation defaults: a 1 s window, delay beyond 10, refuse beyond 50, 3 at once per origin.
   RC_FEDERATION_WINDOW_MS: Joi.number().integer().min(1).default(1000),
   RC_FEDERATION_SLEEP_LIMIT: Joi.number().integer().min(1).default(10),
@@ -95,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     serverName: value.SERVER_NAME,
     host: value.HOST,
     port: value.PORT,
+    opsHost: value.OPS_HOST,
+    opsPort: value.OPS_PORT,
     signingKeyPath: value.SIGNING_KEY_PATH,
     neo4j: Object.freeze({
       uri: value.NEO4J_URI,
@@ -115,6 +134,13 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     trustedKeyServers: parseTrustedKeyServers(value.TRUSTED_KEY_SERVERS),
     logLevel: value.LOG_LEVEL,
     demoRoomEvents: value.DEMO_ROOM_EVENTS,
+    upstreamFederation: value.UPSTREAM_FEDERATION_URL
+      ? Object.freeze({
+          url: value.UPSTREAM_FEDERATION_URL,
+          verifyTls: value.UPSTREAM_FEDERATION_VERIFY_TLS,
+          timeoutMs: value.UPSTREAM_FEDERATION_TIMEOUT_MS,
+        })
+      : undefined,
     rcFederation: Object.freeze({
       windowMs: value.RC_FEDERATION_WINDOW_MS,
       sleepLimit: value.RC_FEDERATION_SLEEP_LIMIT,

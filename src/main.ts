@@ -17,6 +17,9 @@ import { ServerDiscovery } from './federation/server-discovery';
 import { KeyFetcher } from './federation/key-fetcher';
 import { xMatrixAuth } from './http/x-matrix-auth';
 import { createApp } from './http/app';
+import { roomGraphReadiness, type ReadinessCheck } from './http/health';
+import { createOpsApp } from './http/ops-app';
+import { createPassThrough } from './http/pass-through';
 import { listen } from './http/client-error';
 import { createMetrics, type Metrics } from './http/metrics';
 import { FederationRateLimiter } from './http/rate-limit';
@@ -44,6 +47,12 @@ export async function serve(): Promise<void> {
   const events = new EventStore(graph);
   const keyStore = new Neo4jServerKeyStore(graph);
   const metrics = createMetrics();
+  // The ops listener first, so /health and /ready answer during the start-up work below. /ready reads this list on
+  // every request: not ready until the federation listener listens, nor while the room graph cannot be read.
+  let listening = false;
+  const readiness: ReadinessCheck[] = [async () => (listening ? undefined : 'starting'), roomGraphReadiness(() => assertReady(graph), logger)];
+  const ops: Server = await listen(createOpsApp({ metrics, readiness, logger }), config.opsPort, config.opsHost);
+  logger.info('ops listening', { url: `http://${config.opsHost}:${config.opsPort}`, endpoints: ['/health', '/ready', '/metrics'] });
   if (!config.neo4j.uri) await demo(config, events, keyStore, logger, metrics);
 
   // Plans the hot path's queries before the first request does (about 2 s for the walk on a fresh Neo4j).
@@ -73,16 +82,17 @@ export async function serve(): Promise<void> {
     },
     server: { serverName: config.serverName, signingKey: key },
     authenticate: xMatrixAuth({ serverName: config.serverName, keyFetcher, now, logger }),
-    assertReady: () => assertReady(graph),
+    passThrough: config.upstreamFederation && createPassThrough({ ...config.upstreamFederation, metrics: metrics.passThrough, logger }),
     rateLimit: [federationRateLimit(new FederationRateLimiter(config.rcFederation)), oneWalkPerRoom()],
     logger,
     bodyLimitBytes: config.bodyLimitBytes,
     requestDeadlineMs: config.requestDeadlineMs,
   });
   const server: Server = await listen(app, config.port, config.host);
-  logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName });
+  listening = true;
+  logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName, upstream: config.upstreamFederation?.url });
   if (browserUrl) process.stderr.write(`Neo4j Browser: ${browserUrl} (connects with no authentication, applies the room style and opens the room guide)\n`);
-  shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger);
+  shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger, ops);
 }
 
 /** Imports the demo room into an empty database and tells the key fetcher its servers' keys. */
@@ -109,10 +119,13 @@ async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKey
  */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function shutdownOn(signals: NodeJS.Signals[], server: Server, graph: Graph, logger: Logger): void {
+function shutdownOn(signals: NodeJS.Signals[], server: Server, graph: Graph, logger: Logger, ops: Server): void {
   for (const signal of signals) {
     process.once(signal, () => {
       logger.info('shutting down', { signal });
+      // Probes need no answer once we are going: the ops listener closes at once.
+      ops.close();
+      ops.closeAllConnections();
       let exitCode = 0;
       const force = setTimeout(() => {
         logger.error('requests still in flight after the grace period; closing their connections', { grace_ms: SHUTDOWN_GRACE_MS });

@@ -11,11 +11,20 @@ import { MatrixError } from '../errors';
  */
 export const MAX_JSON_DEPTH = 100;
 
+/** Each request's body bytes as received (after Content-Encoding), for the pass-through (src/http/pass-through.ts). */
+const rawBodies = new WeakMap<object, Buffer>();
+
+/** The request's body bytes as jsonBody read them; an empty buffer when there was none. */
+export function rawBody(req: object): Buffer {
+  return rawBodies.get(req) ?? Buffer.alloc(0);
+}
+
 export function jsonBody(limitBytes: number): RequestHandler[] {
   return [
     express.raw({ type: () => true, limit: limitBytes }),
     (req, _res, next) => {
       const raw = req.body as unknown;
+      if (Buffer.isBuffer(raw)) rawBodies.set(req, raw);
       if (!Buffer.isBuffer(raw) || raw.length === 0) {
         req.body = undefined;
         return next();

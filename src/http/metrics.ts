@@ -9,12 +9,17 @@ import { Router, type RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { KeyFetcherMetrics } from '../federation/key-fetcher';
 import type { ImportSummary } from '../importer/importer';
+import type { PassThroughMetrics } from './pass-through';
 
 export interface Metrics {
+  /** The registry /metrics serves: other parts (the follower of serve --follow) add their metrics to it. */
+  readonly registry: Registry;
   readonly count: RequestHandler;
   readonly routes: Router;
   /** For the key fetcher's deps: keys found in memory, fetches and their outcome. */
   readonly keys: KeyFetcherMetrics;
+  /** For the pass-through to the homeserver: each one's outcome and latency. */
+  readonly passThrough: PassThroughMetrics;
   /** Adds an import's totals (the demo room main.ts imports at start). */
   recordImport(summary: ImportSummary): void;
 }
@@ -68,6 +73,19 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const passed = new Counter({
+    name: 'maxtryx_pass_through_requests_total',
+    help: 'get_missing_events requests passed through to the homeserver, by outcome (answered, failed, timed_out)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const passedDuration = new Histogram({
+    name: 'maxtryx_pass_through_duration_seconds',
+    help: 'Time from sending a request to the homeserver to having its whole answer (or giving up)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  for (const outcome of ['answered', 'failed', 'timed_out'] as const) passed.inc({ outcome }, 0);
   keyFetches.inc({ outcome: 'ok' }, 0);
   keyFetches.inc({ outcome: 'failed' }, 0);
 
@@ -80,7 +98,8 @@ export function createMetrics(): Metrics {
       duration.observe({ route }, (performance.now() - started) / 1000);
       if (typeof res.locals.eventCount === 'number') returned.inc(res.locals.eventCount);
       if (typeof res.locals.redactedCount === 'number') redacted.inc(res.locals.redactedCount);
-      if (errcode === 'M_UNAVAILABLE') unavailable.inc();
+      // 503 only: the pass-through's 502 and 504 are the homeserver's unavailability, counted with the pass-through.
+      if (errcode === 'M_UNAVAILABLE' && res.statusCode === 503) unavailable.inc();
     });
     next();
   };
@@ -101,5 +120,11 @@ export function createMetrics(): Metrics {
     imported.inc({ outcome: 'state_pending' }, summary.statePending);
     imported.inc({ outcome: 'hash_mismatch' }, summary.hashMismatches);
   };
-  return { count, routes, keys, recordImport };
+  const passThrough: PassThroughMetrics = {
+    record: (outcome, seconds) => {
+      passed.inc({ outcome });
+      passedDuration.observe(seconds);
+    },
+  };
+  return { registry, count, routes, keys, passThrough, recordImport };
 }

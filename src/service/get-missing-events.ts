@@ -3,6 +3,11 @@
  * In the order Conduit's route reads: the request, the room, the origin's right to read it (server ACL, federate,
  * membership or world_readable), the breadth-first walk back from latest_events, then history visibility: each
  * event the origin may not see goes out redacted (Synapse's filter_events_for_server with redact=True).
+ *
+ * When the caller can pass a request on to the homeserver (`passOnWhenBehind`), a request naming a latest event we
+ * do not hold as an event of the room (we are behind the homeserver, or hold it only as a placeholder) is not
+ * answered from here at all, whatever our copy of the room says: our room state may be as far behind as the events,
+ * and the homeserver decides room access with its own.
  */
 import { parseMissingEventsRequest, type MissingEventsLimits } from '../core/missing-events-request';
 import { redactEvent } from '../core/redaction';
@@ -22,17 +27,34 @@ export interface MissingEventsAnswer {
   readonly redacted: number;
 }
 
+/** A request this graph cannot answer in full: the latest events it does not hold. */
+export interface MissingEventsBehind {
+  readonly latestNotHeld: readonly string[];
+}
+
+export interface MissingEventsOptions {
+  /** Return MissingEventsBehind instead of answering when a latest event is not held (an upstream is configured). */
+  readonly passOnWhenBehind?: boolean;
+}
+
 /**
  * Returns the PDUs to send, oldest first: each the JSON string it was imported as when the origin may see it, its
- * redaction otherwise.
+ * redaction otherwise; or, with `passOnWhenBehind`, the latest events not held when there are any.
  */
-export async function getMissingEvents(deps: MissingEventsDeps, origin: string, roomId: string, body: unknown): Promise<MissingEventsAnswer> {
+export async function getMissingEvents(
+  deps: MissingEventsDeps,
+  origin: string,
+  roomId: string,
+  body: unknown,
+  options: MissingEventsOptions = {},
+): Promise<MissingEventsAnswer | MissingEventsBehind> {
   const request = parseMissingEventsRequest(roomId, body, deps.limits);
-  // One round trip reads the room-access facts and walks; the walk's events are sent only once they allow it.
-  const answer = await deps.events.missingEvents(request, origin);
+  // One round trip reads the room-access facts, walks, and says which latest events are not held; the walk's events
+  // are sent only once room access allows it.
+  const { room, events, latestNotHeld } = await deps.events.missingEvents(request, origin);
+  if (options.passOnWhenBehind === true && latestNotHeld.length > 0) return { latestNotHeld };
   // An unknown room answers exactly as a room the origin is not in, as Synapse does: no probing for room IDs.
-  if (answer === undefined) throw notInRoom(origin, request.room_id);
-  const { room, events } = answer;
+  if (room === undefined) throw notInRoom(origin, request.room_id);
   assertOriginMayRead(room, origin);
   const version = getRoomVersion(room.room_version)!;
   let redacted = 0;

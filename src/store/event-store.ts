@@ -34,8 +34,11 @@ export interface StateWrite {
 
 /** What a get_missing_events request reads: the room-access facts and the walk's events. */
 export interface MissingEventsAnswer {
-  readonly room: RoomAccessFacts;
+  /** Undefined for an unknown room. */
+  readonly room: RoomAccessFacts | undefined;
   readonly events: readonly WalkedEvent[];
+  /** The latest_events that are not an event of this room held whole (unknown, another room's, a placeholder). */
+  readonly latestNotHeld: readonly string[];
 }
 
 /** An event the walk found: its stored PDU and, for `origin`, its history visibility facts. */
@@ -113,17 +116,19 @@ export class EventStore {
 
   /** The walk's PDUs, as stored, whoever asks (no room-access or visibility facts). */
   async walk(request: WalkRequest): Promise<string[]> {
-    return (await this.missingEvents(request, null))?.events.map((event) => event.pdu) ?? [];
+    return (await this.missingEvents(request, null)).events.map((event) => event.pdu);
   }
 
   /**
    * One round trip for a get_missing_events request: the room-access facts for `origin` and the walk's events,
-   * each with what history visibility needs. Undefined for an unknown room. The walk is empty when `origin` has no
-   * joined member and the room is not world_readable.
+   * each with what history visibility needs, and which latest_events are not held (no room for an unknown room).
+   * The walk is empty when `origin` has no joined member and the room is not world_readable.
    */
-  async missingEvents(request: WalkRequest, origin: string | null): Promise<MissingEventsAnswer | undefined> {
+  async missingEvents(request: WalkRequest, origin: string | null): Promise<MissingEventsAnswer> {
     const [row] = await readOnce<WalkRow>(this.graph, QUERIES.walk, walkParameters(request, origin));
-    if (row === undefined) return undefined;
+    if (row === undefined || row.room_version === null) {
+      return { room: undefined, events: [], latestNotHeld: row?.latest_not_held ?? request.latest_events };
+    }
     return {
       room: {
         room_id: request.room_id,
@@ -135,6 +140,7 @@ export class EventStore {
         origin_joined: row.origin_joined,
       },
       events: row.events,
+      latestNotHeld: row.latest_not_held,
     };
   }
 
@@ -158,7 +164,7 @@ export class EventStore {
 }
 
 interface WalkRow extends Record<string, unknown> {
-  room_version: string;
+  room_version: string | null;
   create_sender: string | null;
   create_event_id: string | null;
   create_pdu: string | null;
@@ -167,6 +173,7 @@ interface WalkRow extends Record<string, unknown> {
   history_visibility: string | null;
   origin_joined: boolean;
   events: WalkedEvent[];
+  latest_not_held: string[];
 }
 
 // Events never change, so the parsed content of a create or ACL event is cached by event ID: a request then parses

@@ -15,7 +15,10 @@ import { KeyFetcher, type KeyFetcherOptions } from '../../src/federation/key-fet
 import { ServerDiscovery } from '../../src/federation/server-discovery';
 import { createApp } from '../../src/http/app';
 import { listen } from '../../src/http/client-error';
-import type { Metrics } from '../../src/http/metrics';
+import { roomGraphReadiness, type ReadinessCheck } from '../../src/http/health';
+import { createMetrics, type Metrics } from '../../src/http/metrics';
+import { createOpsApp } from '../../src/http/ops-app';
+import type { PassThrough } from '../../src/http/pass-through';
 import { xMatrixAuth } from '../../src/http/x-matrix-auth';
 import { createLogger, type Logger } from '../../src/logger';
 import { EventStore } from '../../src/store/event-store';
@@ -39,8 +42,12 @@ export interface TestServiceOptions {
   readonly rateLimit?: readonly RequestHandler[];
   /** Where the walk reads rooms; `graph` unless given (a Neo4j that is down, to test outages). */
   readonly eventsGraph?: Graph;
-  /** What /ready checks; assertReady(eventsGraph) unless given. */
-  readonly assertReady?: () => Promise<void>;
+  /** What /ready (on the ops listener) checks; the room graph's readiness (assertReady(eventsGraph)) unless given. */
+  readonly readiness?: readonly ReadinessCheck[];
+  /** How long /ready waits for its checks; the ops app's default unless given. */
+  readonly readyTimeoutMs?: number;
+  /** The pass-through to a homeserver (UPSTREAM_FEDERATION_URL); none unless given. */
+  readonly passThrough?: PassThrough;
   /** The request deadline (REQUEST_DEADLINE_MS); none unless given. */
   readonly requestDeadlineMs?: number;
   /** The metrics, shared with the key fetcher as main.ts does; the app's own unless given. */
@@ -50,6 +57,8 @@ export interface TestServiceOptions {
 export interface TestService {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
+  /** The ops listener (/health, /ready, /metrics), as main.ts starts it beside the federation listener. */
+  readonly opsUrl: string;
   readonly serverName: string;
   readonly signingKey: SigningKey;
   readonly keyStore: Neo4jServerKeyStore;
@@ -70,21 +79,25 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger, metrics: options.metrics?.keys },
     { trustedKeyServers: [], timeoutMs: 5_000, ...options.keyFetcherOptions },
   );
+  const metrics = options.metrics ?? createMetrics();
   const app = createApp({
     missingEvents: { events: new EventStore(options.eventsGraph ?? graph), limits: options.limits ?? DEFAULT_LIMITS },
-    assertReady: options.assertReady ?? (() => assertReady(options.eventsGraph ?? graph)),
+    passThrough: options.passThrough,
     server: { serverName, signingKey },
     authenticate: xMatrixAuth({ serverName, keyFetcher, now, logger }),
     rateLimit: options.rateLimit,
     logger,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     requestDeadlineMs: options.requestDeadlineMs,
-    metrics: options.metrics,
+    metrics,
   });
   const server = await listen(app, 0, '127.0.0.1');
   const { port } = server.address() as AddressInfo;
+  const readiness = options.readiness ?? [roomGraphReadiness(() => assertReady(options.eventsGraph ?? graph), logger)];
+  const ops = await listen(createOpsApp({ metrics, readiness, logger, readyTimeoutMs: options.readyTimeoutMs }), 0, '127.0.0.1');
   return {
     url: `http://127.0.0.1:${port}`,
+    opsUrl: `http://127.0.0.1:${(ops.address() as AddressInfo).port}`,
     serverName,
     signingKey,
     keyStore,
@@ -92,7 +105,8 @@ export async function startTestService(options: TestServiceOptions): Promise<Tes
     server,
     close: async () => {
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      ops.closeAllConnections();
+      await Promise.all([server, ops].map((listener) => new Promise<void>((resolve) => listener.close(() => resolve()))));
     },
   };
 }

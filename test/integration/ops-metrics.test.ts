@@ -45,7 +45,7 @@ it('counts key cache hits, key fetches by outcome and the import totals', async 
     const stranger = await signedPost({ url: service.url, path, origin: '127.0.0.1:9', key: generateSigningKey('x'), destination: service.serverName, body });
     expect([stranger.status, (stranger.json as { errcode: string }).errcode]).toEqual([401, 'M_UNAUTHORIZED']);
 
-    const exposition = (await rawRequest({ url: service.url, method: 'GET', path: '/metrics' })).text.split('\n');
+    const exposition = (await rawRequest({ url: service.opsUrl, method: 'GET', path: '/metrics' })).text.split('\n');
     expect(exposition).toContain('maxtryx_key_cache_hits_total 2');
     expect(exposition).toContain('maxtryx_key_fetches_total{outcome="ok"} 0');
     expect(exposition).toContain('maxtryx_key_fetches_total{outcome="failed"} 1');

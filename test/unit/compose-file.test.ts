@@ -117,12 +117,13 @@ describe('docker-compose.yml', () => {
     expect(service.volumes).toEqual([`service-data:${keyDirectory}`]);
   });
 
-  it("checks the service's health with GET /ready on the port it listens on, and gives shutdown more than its 10 s", () => {
+  it("checks the service's health with GET /ready on its ops listener, in the container's loopback, and gives shutdown more than its 10 s", () => {
     const config = loadConfig(service.environment!);
     const [kind, ...command] = service.healthcheck!.test;
     expect(kind).toBe('CMD');
     expect(command.slice(0, 2)).toEqual(['node', '-e']);
-    expect(command[2]).toContain(`fetch('http://127.0.0.1:${config.port}/ready')`);
+    expect(config.opsHost).toBe('127.0.0.1');
+    expect(command[2]).toContain(`fetch('http://127.0.0.1:${config.opsPort}/ready')`);
     expect(service.stop_grace_period).toBe('15s');
   });
 

@@ -8,6 +8,8 @@ describe('loadConfig', () => {
       serverName: 'localhost:8008',
       host: '127.0.0.1',
       port: 8008,
+      opsHost: '127.0.0.1',
+      opsPort: 9898,
       signingKeyPath: '.data/signing.key',
       neo4j: { uri: undefined, user: undefined, password: undefined, database: undefined, maxConnections: 2 * availableParallelism(), queryTimeoutMs: 5000 },
       bodyLimitBytes: 1048576,
@@ -23,6 +25,7 @@ describe('loadConfig', () => {
       demoRoomEvents: 2000,
       rcFederation: { windowMs: 1000, sleepLimit: 10, sleepDelayMs: 500, rejectLimit: 50, concurrent: 3 },
     });
+    expect('upstreamFederation' in config && config.upstreamFederation).toBe(undefined);
     expect(Object.isFrozen(config)).toBe(true);
   });
 
@@ -57,7 +60,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the ops listener and the homeserver to pass requests to', () => {
+    const config = loadConfig({ OPS_HOST: '0.0.0.0', OPS_PORT: '9100', UPSTREAM_FEDERATION_URL: 'https://127.0.0.1:8448', UPSTREAM_FEDERATION_VERIFY_TLS: '0' });
+    expect([config.opsHost, config.opsPort]).toEqual(['0.0.0.0', 9100]);
+    expect(config.upstreamFederation).toEqual({ url: 'https://127.0.0.1:8448', verifyTls: false, timeoutMs: 8000 });
+    expect(loadConfig({ UPSTREAM_FEDERATION_URL: 'http://[::1]:8008/', UPSTREAM_FEDERATION_TIMEOUT_MS: '500' }).upstreamFederation).toEqual({
+      url: 'http://[::1]:8008/', verifyTls: true, timeoutMs: 500,
+    });
+  });
+
   it.each([
+    [{ OPS_PORT: '70000' }, 'OPS_PORT is invalid: must be less than or equal to 65535'],
+    [{ UPSTREAM_FEDERATION_URL: 'ftp://hs.example' }, 'UPSTREAM_FEDERATION_URL is invalid: must be a valid uri with a scheme matching the http|https pattern'],
+    [{ UPSTREAM_FEDERATION_URL: 'https://hs.example/_matrix' }, 'UPSTREAM_FEDERATION_URL is invalid: with value "https://hs.example/_matrix" fails to match the scheme://host:port pattern'],
+    [{ UPSTREAM_FEDERATION_TIMEOUT_MS: '10000' }, 'UPSTREAM_FEDERATION_TIMEOUT_MS is invalid: must be less than ref:REQUEST_DEADLINE_MS'],
     [{ PORT: 'eighty' }, 'PORT is invalid: must be a number'],
     [{ PORT: '70000' }, 'PORT is invalid: must be less than or equal to 65535'],
     [{ SERVER_NAME: 'bad name' }, 'SERVER_NAME is invalid: with value "bad name" fails to match the required pattern: /^[A-Za-z0-9.\\-]+(:\\d{1,5})?$|^\\[[0-9A-Fa-f:.]+\\](:\\d{1,5})?$/'],
