@@ -1,6 +1,6 @@
 /**
  * The error middleware: a MatrixError becomes its status and `{"errcode", "error"}`; body-parser's errors become
- * M_TOO_LARGE and M_NOT_JSON; Neo4j being unreachable, busy or too slow becomes 503 M_UNAVAILABLE with
+ * M_TOO_LARGE and M_NOT_JSON (a body its Content-Encoding does not describe too, logged at info: the caller's fault); Neo4j being unreachable, busy or too slow becomes 503 M_UNAVAILABLE with
  * Retry-After; anything else is a 500 M_UNKNOWN with a generic message, its details logged only.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
@@ -13,7 +13,12 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, _next) => {
     // The deadline answered already (src/http/deadline.ts); what fails now is the late answer, dropped on purpose.
     if (res.locals.deadlineExceeded === true && res.headersSent) return;
-    const matrixError = toMatrixError(error);
+    const undecodable = undecodableBody(error, req.headers['content-encoding']);
+    if (undecodable !== undefined) {
+      // The caller's mistake, not ours: a line at info without a stack, as for any other bad request.
+      logger.info('request body does not decode', { request_id: res.locals.requestId, path: req.path, reason: undecodable.message });
+    }
+    const matrixError = undecodable ?? toMatrixError(error);
     if (matrixError.errcode === 'M_UNKNOWN' || matrixError.errcode === 'M_UNAVAILABLE') {
       logger.error('request failed', { request_id: res.locals.requestId, path: req.path, error: describe(error) });
     }
@@ -35,15 +40,35 @@ function toMatrixError(error: unknown): MatrixError {
   const status = (error as { status?: unknown; type?: unknown }).status;
   const type = (error as { type?: unknown }).type;
   if (type === 'entity.too.large' || status === 413) return new MatrixError('M_TOO_LARGE', 'The request body is too large');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new MatrixError('M_NOT_JSON', 'The request body must be UTF-8 JSON');
-  }
+  if (type === 'charset.unsupported') return new MatrixError('M_NOT_JSON', 'The request body must be UTF-8 JSON');
   if (type === 'request.aborted') return new MatrixError('M_BAD_JSON', 'The request body was not received in full');
   // The router could not percent-decode a path parameter (it marks the URIError with status 400).
   if (error instanceof URIError && status === 400) {
     return new MatrixError('M_INVALID_PARAM', 'The request path is not valid percent-encoded UTF-8');
   }
   return new MatrixError('M_UNKNOWN', 'Internal server error');
+}
+
+/**
+ * A body its Content-Encoding does not describe, as 400 M_NOT_JSON naming the encoding: one the body parser cannot
+ * decode (it decodes gzip, deflate and br), or bytes that are not what the header says (zlib's and brotli's errors,
+ * which the body parser passes on with status 400 and no type). Synapse, which decodes no request encoding, answers
+ * such a body 400 M_NOT_JSON too. Undefined for any other error.
+ */
+function undecodableBody(error: unknown, contentEncoding: string | undefined): MatrixError | undefined {
+  const { status, type, errno, code } = error as { status?: unknown; type?: unknown; errno?: unknown; code?: unknown };
+  if (type === 'encoding.unsupported') {
+    return new MatrixError(
+      'M_NOT_JSON',
+      `The request's Content-Encoding "${contentEncoding ?? ''}" is not supported; send the body as identity, gzip, deflate or br`,
+    );
+  }
+  if (status === 400 && type === undefined && typeof errno === 'number' && contentEncoding !== undefined) {
+    // zlib's code, not its message: the message of a stream that ended too soon reads "unexpected end of file".
+    const what = code === 'Z_BUF_ERROR' ? 'it ends too soon' : 'it is corrupt';
+    return new MatrixError('M_NOT_JSON', `The request body is not valid ${contentEncoding} data: ${what}`);
+  }
+  return undefined;
 }
 
 /**
