@@ -25,8 +25,12 @@ const IPV4_RANGES: readonly [string, number][] = [
 ];
 
 const IPV6_RANGES: readonly [string, number][] = [
-  ['::', 128],
-  ['::1', 128],
+  // IPv4-compatible addresses (deprecated by RFC 4291), :: and ::1 among them: ::a.b.c.d is IPv4 in disguise.
+  ['::', 96],
+  // IPv4-translated addresses (RFC 2765's SIIT), ::ffff:0:a.b.c.d, which a translator would send to a.b.c.d.
+  ['::ffff:0:0:0', 96],
+  // Local-use NAT64 (RFC 8215): a prefix of the operator's own choosing, so whatever it reaches is theirs.
+  ['64:ff9b:1::', 48],
   ['100::', 64],
   ['2001:db8::', 32],
   ['fc00::', 7],
