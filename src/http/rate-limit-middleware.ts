@@ -2,9 +2,13 @@
  * The rate limits as Express middleware, mounted after X-Matrix authentication so they count the verified origin
  * (an unauthenticated caller is refused before it costs anything but a signature check). A request refused by the
  * window gets 429 M_LIMIT_EXCEEDED with `retry_after_ms`; an admitted one holds its origin's slot, and then its
- * (origin, room) turn, until its response is done.
+ * (origin, room) turn, until its handler has finished its work (the handler is wrapped in `holdsSlotsUntilDone`),
+ * not merely until its response is closed: a caller that hangs up, or whose deadline answers 503, must not free a
+ * slot while its walk still runs, or hanging up would bypass the limits. A request whose caller is gone (or was
+ * answered by the deadline) by the time its turn comes does no work at all, as Synapse checks
+ * `request._disconnected` once the ratelimiter lets a request in.
  */
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { MatrixError } from '../errors';
 import { FederationRateLimiter, KeyedSemaphore } from './rate-limit';
 import { authenticatedOrigin } from './x-matrix-auth';
@@ -21,8 +25,7 @@ export function federationRateLimit(limiter: FederationRateLimiter): RequestHand
             new MatrixError('M_LIMIT_EXCEEDED', `Too many requests from ${origin}; retry later`, undefined, acquired.retryAfterMs),
           );
         }
-        releaseWhenDone(res, acquired.release);
-        next();
+        if (hold(res, acquired.release)) next();
       },
       (error: unknown) => next(error),
     );
@@ -38,16 +41,72 @@ export function oneWalkPerRoom(linearizer: KeyedSemaphore = new KeyedSemaphore(1
     const key = `${authenticatedOrigin(res)}\u0000${String(req.params.roomId)}`;
     linearizer.acquire(key).then(
       (release) => {
-        releaseWhenDone(res, release);
-        next();
+        if (hold(res, release)) next();
       },
       (error: unknown) => next(error),
     );
   };
 }
 
-/** 'close' comes after the response is sent, and also when the caller hangs up first, so the slot is always freed. */
-function releaseWhenDone(res: Response, release: () => void): void {
-  if (res.writableEnded || res.destroyed) return release();
-  res.once('close', release);
+/**
+ * Wraps the route's handler so that the slots its request holds are freed when the handler's work is done (its
+ * promise settled), and so that it does not run at all for a caller already gone. Without rate limits mounted it
+ * only skips the handler for a caller already gone.
+ */
+export function holdsSlotsUntilDone(handler: (req: Request, res: Response) => Promise<unknown>): RequestHandler {
+  return async (req, res) => {
+    const slots = held.get(res);
+    if (callerGone(res)) return slots?.releaseAll();
+    if (slots === undefined) return void (await handler(req, res));
+    slots.handlerRunning = true;
+    try {
+      await handler(req, res);
+    } finally {
+      slots.releaseAll();
+    }
+  };
+}
+
+/** The slots one request holds, and whether its handler has started (from then on only the handler frees them). */
+interface HeldSlots {
+  readonly releases: (() => void)[];
+  handlerRunning: boolean;
+  releaseAll(): void;
+}
+
+const held = new WeakMap<Response, HeldSlots>();
+
+/**
+ * Records a slot the request now holds, and says whether the request should go on. A caller gone while it waited
+ * gets no work: the slot passes straight on. Until the handler starts, the response closing (an error answered by
+ * the error middleware, the deadline's 503, a hang-up) frees the slots, since no work of this request will run.
+ */
+function hold(res: Response, release: () => void): boolean {
+  if (callerGone(res)) {
+    release();
+    held.get(res)?.releaseAll();
+    return false;
+  }
+  let slots = held.get(res);
+  if (slots === undefined) {
+    const created: HeldSlots = {
+      releases: [],
+      handlerRunning: false,
+      releaseAll: () => {
+        for (const free of created.releases.splice(0)) free();
+      },
+    };
+    res.once('close', () => {
+      if (!created.handlerRunning) created.releaseAll();
+    });
+    held.set(res, created);
+    slots = created;
+  }
+  slots.releases.push(release);
+  return true;
+}
+
+/** The caller hung up, or the request was answered already (the deadline's 503): nothing it asked for is wanted. */
+function callerGone(res: Response): boolean {
+  return res.destroyed || res.writableEnded || res.locals.deadlineExceeded === true;
 }

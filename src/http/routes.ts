@@ -11,6 +11,7 @@ import { MatrixError } from '../errors';
 import { getMissingEvents, type MissingEventsDeps } from '../service/get-missing-events';
 import { serverKeysResponse, type LocalServer } from '../service/server-keys';
 import { methodNotAllowed } from './errors';
+import { holdsSlotsUntilDone } from './rate-limit-middleware';
 import { rawBody } from './json-body';
 import type { PassThrough } from './pass-through';
 import type { RequestHandler } from 'express';
@@ -24,7 +25,7 @@ export function federationRoutes(
   passThrough?: PassThrough,
 ): Router {
   const router = Router();
-  router.post(MISSING_EVENTS_PATH, ...readBody, ...authenticate, async (req: Request, res: Response) => {
+  router.post(MISSING_EVENTS_PATH, ...readBody, ...authenticate, holdsSlotsUntilDone(async (req: Request, res: Response) => {
     const origin = res.locals.origin as string;
     const roomId = req.params.roomId as string;
     res.locals.roomId = roomId;
@@ -44,7 +45,7 @@ export function federationRoutes(
     res.locals.redactedCount = redacted;
     // Each PDU goes out as the JSON string it was imported as: no re-encoding, byte for byte what was signed.
     res.type('application/json').send(`{"events":[${pdus.join(',')}]}`);
-  });
+  }));
   router.all(MISSING_EVENTS_PATH, methodNotAllowed);
   return router;
 }

@@ -7,9 +7,16 @@ import { signRequest } from '../../src/core/x-matrix';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
 import { FederationRateLimiter, KeyedSemaphore, type RateLimitSettings } from '../../src/http/rate-limit';
 import { federationRateLimit, oneWalkPerRoom } from '../../src/http/rate-limit-middleware';
+import { createApp } from '../../src/http/app';
+import { listen } from '../../src/http/client-error';
+import { xMatrixAuth } from '../../src/http/x-matrix-auth';
+import { createLogger } from '../../src/logger';
 import { registerRoomKeys } from '../../src/service/demo-room';
+import { EventStore } from '../../src/store/event-store';
+import { request as httpRequest, type ClientRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Graph } from '../../src/store/neo4j';
-import { missingEventsPath, rawRequest, signedPost, startTestService, type Reply, type TestService } from '../helpers/federation';
+import { DEFAULT_LIMITS, missingEventsPath, rawRequest, signedPost, startTestService, type Reply, type TestService } from '../helpers/federation';
 import { importLines, openTestGraph } from '../helpers/graph';
 
 const ALICE = '@alice:hs1.test';
@@ -160,6 +167,131 @@ describe('concurrency', () => {
     expectPrevious(await first, roomA);
     expectPrevious(await second, roomB);
     expect(limiter.load('hs2.test')).toEqual({ active: 0, waiting: 0 });
+  });
+});
+
+/**
+ * The service with the rate limits and a walk counter: the store passed in is the real Neo4j one, wrapped to count
+ * walks and how many run at once, and to hold the first walk until the test lets it go, as a slow walk would.
+ */
+async function countingService(options: { concurrent: number; requestDeadlineMs?: number }) {
+  const limiter = new FederationRateLimiter({ windowMs: 1000, sleepLimit: 1000, sleepDelayMs: 0, rejectLimit: 1000, concurrent: options.concurrent }, clock);
+  const linearizer = new KeyedSemaphore(1);
+  const store = new EventStore(graph);
+  const walks = { started: 0, running: 0, mostAtOnce: 0 };
+  let letFirstGo!: () => void;
+  const firstHeld = new Promise<void>((resolve) => (letFirstGo = resolve));
+  const events: Pick<EventStore, 'missingEvents'> = {
+    missingEvents: async (...args) => {
+      walks.started++;
+      walks.running++;
+      walks.mostAtOnce = Math.max(walks.mostAtOnce, walks.running);
+      try {
+        if (walks.started === 1) await firstHeld;
+        return await store.missingEvents(...args);
+      } finally {
+        walks.running--;
+      }
+    },
+  };
+  const logger = createLogger('error', true);
+  const serverName = services[0]!.serverName;
+  const app = createApp({
+    missingEvents: { events, limits: DEFAULT_LIMITS },
+    server: { serverName, signingKey: services[0]!.signingKey },
+    authenticate: xMatrixAuth({ serverName, keyFetcher: services[0]!.keyFetcher, now: Date.now, logger }),
+    rateLimit: [federationRateLimit(limiter), oneWalkPerRoom(linearizer)],
+    requestDeadlineMs: options.requestDeadlineMs,
+    logger,
+    bodyLimitBytes: 1024 * 1024,
+  });
+  const server = await listen(app, 0, '127.0.0.1');
+  services.push({ close: () => closeServer(server) } as TestService);
+  return { server, limiter, linearizer, walks, letFirstGo, serverName };
+}
+
+async function closeServer(server: Server): Promise<void> {
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** Sends a signed request on a connection of its own; the caller may destroy it to hang up. */
+function openRequest(server: Server, serverName: string, origin: string, room: Room): { request: ClientRequest; reply: Promise<Reply | 'hung up'> } {
+  const body = { latest_events: [room.latest.event_id], limit: 1 };
+  const path = missingEventsPath(room.roomId);
+  const authorization = signRequest({ method: 'POST', uri: path, origin, destination: serverName, content: body, key: identities.get(origin)! });
+  const port = (server.address() as AddressInfo).port;
+  let request!: ClientRequest;
+  const reply = new Promise<Reply | 'hung up'>((resolve) => {
+    request = httpRequest({ host: '127.0.0.1', port, method: 'POST', path, agent: false, headers: { authorization, 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ status: res.statusCode ?? 0, text, json: JSON.parse(text) as unknown });
+      });
+      res.on('error', () => resolve('hung up'));
+    });
+    request.on('error', () => resolve('hung up'));
+    request.end(JSON.stringify(body));
+  });
+  return { request, reply };
+}
+
+/** Waits until `condition` holds, checking every 20 ms, for at most `capMs` (generous: the host may be busy). */
+async function until(condition: () => boolean | Promise<boolean>, what: string, capMs = 30_000): Promise<void> {
+  const deadline = Date.now() + capMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function connections(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+}
+
+describe('callers that hang up or time out', () => {
+  it('keep their slots until the walk is done: 30 requests that hang up at once run 1 walk, not 30', async () => {
+    time = 0;
+    const { server, limiter, linearizer, walks, letFirstGo, serverName } = await countingService({ concurrent: 3 });
+    const requests = Array.from({ length: 30 }, () => openRequest(server, serverName, 'hs2.test', roomA));
+    // The first request walks (held by the test); two more hold hs2.test's other slots, waiting for room A's turn;
+    // 27 wait for a slot.
+    await until(() => walks.started === 1 && limiter.load('hs2.test').waiting === 27, '30 requests are in');
+    expect(limiter.load('hs2.test')).toEqual({ active: 3, waiting: 27 });
+    expect(linearizer.load(`hs2.test\u0000${roomA.roomId}`)).toEqual({ active: 1, waiting: 2 });
+
+    for (const { request } of requests) request.destroy();
+    await until(async () => (await connections(server)) === 0, 'the service saw every caller hang up');
+    // The walk running keeps its slot and room A's turn; the 29 others, gone before their turn, hold no slot and
+    // started no walk (the two queued for room A's turn stay in that queue until it comes, and then pass it on).
+    expect(walks).toEqual({ started: 1, running: 1, mostAtOnce: 1 });
+    expect(limiter.load('hs2.test')).toEqual({ active: 1, waiting: 0 });
+    expect(linearizer.load(`hs2.test\u0000${roomA.roomId}`)).toEqual({ active: 1, waiting: 2 });
+
+    letFirstGo();
+    await until(() => limiter.load('hs2.test').active === 0 && linearizer.size === 0, 'every slot is free');
+    // The 29 callers gone before their turn did no work at all.
+    expect(walks).toEqual({ started: 1, running: 0, mostAtOnce: 1 });
+    expect(await Promise.all(requests.map((r) => r.reply))).toEqual(Array.from({ length: 30 }, () => 'hung up'));
+  });
+
+  it('a request answered 503 by the deadline while it waits for its turn does no walk', async () => {
+    time = 0;
+    const { server, linearizer, walks, letFirstGo, serverName } = await countingService({ concurrent: 3, requestDeadlineMs: 500 });
+    const first = openRequest(server, serverName, 'hs3.test', roomB);
+    await until(() => walks.started === 1, 'the first walk started');
+    const second = openRequest(server, serverName, 'hs3.test', roomB);
+    const unavailable = { errcode: 'M_UNAVAILABLE', error: 'The request was not answered within 500 ms; retry shortly' };
+    for (const reply of [await first.reply, await second.reply]) {
+      expect(reply).toEqual({ status: 503, text: JSON.stringify(unavailable), json: unavailable });
+    }
+    // Both were answered; the first walk still runs and still holds room B's turn, which the second waits for.
+    expect(linearizer.load(`hs3.test\u0000${roomB.roomId}`)).toEqual({ active: 1, waiting: 1 });
+    letFirstGo();
+    await until(() => linearizer.size === 0, 'room B has no walk running or waiting');
+    expect(walks).toEqual({ started: 1, running: 0, mostAtOnce: 1 });
   });
 });
 
