@@ -29,6 +29,8 @@ export interface ServerDiscoveryDeps {
   /** The SRV records of a name; an empty list (or a rejection) when there are none. */
   readonly resolveSrv: (name: string) => Promise<readonly SrvRecord[]>;
   readonly now: () => number;
+  /** In [0, 1), for the jitter of cache lifetimes; Math.random unless given. */
+  readonly random?: () => number;
 }
 
 export interface ServerDiscoveryOptions {
@@ -37,23 +39,49 @@ export interface ServerDiscoveryOptions {
 }
 
 const DEFAULT_PORT = 8448;
-const HOUR = 60 * 60 * 1000;
+const MINUTE = 60 * 1000;
+const HOUR = 60 * MINUTE;
 // "The recommended sensible default is 24 hours. Servers should additionally impose a maximum cache time for
 // responses: 48 hours is recommended. Errors are recommended to be cached for up to an hour."
 const WELL_KNOWN_DEFAULT_CACHE_MS = 24 * HOUR;
 const WELL_KNOWN_MAX_CACHE_MS = 48 * HOUR;
 const WELL_KNOWN_ERROR_CACHE_MS = HOUR;
+// As Synapse's well_known_resolver.py: a lifetime from Cache-Control is at least 5 minutes; a failure for a domain
+// that had a valid .well-known within its lifetime and 2 hours after is retried after 2 minutes (and, if the failure
+// looks transient, the last valid delegation is used meanwhile); a valid result is fetched again once 80% of its
+// lifetime has passed; lifetimes we choose (not the server's max-age) vary by +-10% so that the servers first seen
+// together are not all asked again at the same moment.
+const WELL_KNOWN_MIN_CACHE_MS = 5 * MINUTE;
+const WELL_KNOWN_DOWN_CACHE_MS = 2 * MINUTE;
+const WELL_KNOWN_REMEMBER_VALID_MS = 2 * HOUR;
+const WELL_KNOWN_REFRESH_FACTOR = 0.8;
+const WELL_KNOWN_JITTER = 0.1;
 const MAX_REDIRECTS = 5;
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 interface WellKnownEntry {
-  /** The parsed `m.server`, or undefined when the response was an error or invalid. */
+  /** The delegation to use, or undefined for none (an error, an invalid answer, none ever valid). */
   readonly delegated: ServerName | undefined;
-  readonly expiresTs: number;
+  /** When to fetch again; until then `delegated` is the answer. */
+  readonly refreshTs: number;
 }
+
+/** The last valid `m.server` of a domain, remembered for its lifetime and 2 hours more. */
+interface ValidWellKnown {
+  readonly delegated: ServerName;
+  readonly rememberUntilTs: number;
+}
+
+/** What one fetch of a .well-known gave. `unreachable`: no answer, or a 5xx, which may pass. */
+type WellKnownOutcome =
+  | { readonly kind: 'valid'; readonly delegated: ServerName; readonly lifetimeMs: number }
+  | { readonly kind: 'invalid' | 'unreachable' };
 
 export class ServerDiscovery {
   private readonly wellKnownCache = new Map<string, WellKnownEntry>();
+  private readonly lastValid = new Map<string, ValidWellKnown>();
+  /** One fetch per domain at a time, shared by every caller. */
+  private readonly wellKnownInFlight = new Map<string, Promise<ServerName | undefined>>();
   private readonly wellKnownTimeoutMs: number;
   private readonly maxCachedWellKnown: number;
 
@@ -129,25 +157,65 @@ export class ServerDiscovery {
     return usable[0];
   }
 
-  /** The delegated server name from `https://<hostname>/.well-known/matrix/server`, cached as the spec recommends. */
-  private async wellKnown(hostname: string): Promise<ServerName | undefined> {
-    const now = this.deps.now();
+  /**
+   * The delegated server name from `https://<hostname>/.well-known/matrix/server`, cached as the spec recommends and
+   * as Synapse does (see the constants above): a transient failure does not throw away a delegation that worked.
+   */
+  private wellKnown(hostname: string): Promise<ServerName | undefined> {
     const cached = this.wellKnownCache.get(hostname);
-    if (cached !== undefined && cached.expiresTs > now) return cached.delegated;
-
-    let entry: WellKnownEntry;
-    try {
-      const response = await this.fetchFollowingRedirects(`https://${hostname}/.well-known/matrix/server`);
-      const delegated = response.status === 200 ? delegatedServerName(response.json) : undefined;
-      entry =
-        delegated === undefined
-          ? { delegated, expiresTs: now + WELL_KNOWN_ERROR_CACHE_MS }
-          : { delegated, expiresTs: now + cacheLifetime(response.headers['cache-control']) };
-    } catch {
-      entry = { delegated: undefined, expiresTs: now + WELL_KNOWN_ERROR_CACHE_MS };
+    if (cached !== undefined && this.deps.now() < cached.refreshTs) return Promise.resolve(cached.delegated);
+    let inFlight = this.wellKnownInFlight.get(hostname);
+    if (inFlight === undefined) {
+      inFlight = this.refreshWellKnown(hostname).finally(() => this.wellKnownInFlight.delete(hostname));
+      this.wellKnownInFlight.set(hostname, inFlight);
     }
-    this.remember(hostname, entry);
+    return inFlight;
+  }
+
+  private async refreshWellKnown(hostname: string): Promise<ServerName | undefined> {
+    const outcome = await this.fetchWellKnown(hostname);
+    const now = this.deps.now();
+    const lastValid = this.lastValid.get(hostname);
+    const hadValid = lastValid !== undefined && now < lastValid.rememberUntilTs;
+    let entry: WellKnownEntry;
+    if (outcome.kind === 'valid') {
+      entry = { delegated: outcome.delegated, refreshTs: now + WELL_KNOWN_REFRESH_FACTOR * outcome.lifetimeMs };
+      this.remember(this.lastValid, hostname, {
+        delegated: outcome.delegated,
+        rememberUntilTs: now + outcome.lifetimeMs + WELL_KNOWN_REMEMBER_VALID_MS,
+      });
+    } else if (hadValid) {
+      // Recently valid: ask again soon, and while the server may just be down, keep to the delegation that worked.
+      const delegated = outcome.kind === 'unreachable' ? lastValid.delegated : undefined;
+      entry = { delegated, refreshTs: now + this.jitter(WELL_KNOWN_DOWN_CACHE_MS) };
+    } else {
+      entry = { delegated: undefined, refreshTs: now + this.jitter(WELL_KNOWN_ERROR_CACHE_MS) };
+    }
+    this.remember(this.wellKnownCache, hostname, entry);
     return entry.delegated;
+  }
+
+  private async fetchWellKnown(hostname: string): Promise<WellKnownOutcome> {
+    let response: FetchJsonResponse;
+    try {
+      response = await this.fetchFollowingRedirects(`https://${hostname}/.well-known/matrix/server`);
+    } catch {
+      return { kind: 'unreachable' };
+    }
+    if (response.status >= 500) return { kind: 'unreachable' };
+    const delegated = response.status === 200 ? delegatedServerName(response.json) : undefined;
+    if (delegated === undefined) return { kind: 'invalid' };
+    const cacheControl = response.headers['cache-control'];
+    const lifetimeMs = hasCacheLifetime(cacheControl)
+      ? Math.max(cacheLifetime(cacheControl), WELL_KNOWN_MIN_CACHE_MS)
+      : this.jitter(WELL_KNOWN_DEFAULT_CACHE_MS);
+    return { kind: 'valid', delegated, lifetimeMs };
+  }
+
+  /** `ms`, give or take 10%. */
+  private jitter(ms: number): number {
+    const random = this.deps.random ?? Math.random;
+    return ms * (1 - WELL_KNOWN_JITTER + 2 * WELL_KNOWN_JITTER * random());
   }
 
   /** "30x redirects should be followed, however redirection loops should be avoided": https only, five hops at most. */
@@ -167,13 +235,12 @@ export class ServerDiscovery {
     }
   }
 
-  private remember(hostname: string, entry: WellKnownEntry): void {
-    this.wellKnownCache.delete(hostname);
-    this.wellKnownCache.set(hostname, entry);
+  /** Sets `key` in a cache of at most maxCachedWellKnown entries, dropping the one written longest ago. */
+  private remember<T>(cache: Map<string, T>, key: string, value: T): void {
+    cache.delete(key);
+    cache.set(key, value);
     // Maps iterate in insertion order, so the first key is the entry written longest ago.
-    if (this.wellKnownCache.size > this.maxCachedWellKnown) {
-      this.wellKnownCache.delete(this.wellKnownCache.keys().next().value!);
-    }
+    if (cache.size > this.maxCachedWellKnown) cache.delete(cache.keys().next().value!);
   }
 }
 
@@ -184,6 +251,11 @@ export function delegatedServerName(json: unknown): ServerName | undefined {
   if (typeof value !== 'string') return undefined;
   const parsed = parseServerName(value);
   return parsed.ok ? parsed.serverName : undefined;
+}
+
+/** Whether Cache-Control sets a lifetime (max-age, no-store or no-cache), rather than leaving it to us. */
+function hasCacheLifetime(cacheControl: string | undefined): boolean {
+  return cacheControl !== undefined && /(?:^|,)\s*(?:no-store|no-cache|max-age\s*=)/i.test(cacheControl);
 }
 
 /** "Servers should respect the cache control headers ... or use a sensible default": max-age, capped at 48 hours. */

@@ -14,10 +14,12 @@ interface World {
   fetched: { url: string; options: FetchJsonOptions }[];
   srvAsked: string[];
   time: number;
+  /** What the jitter's random() returns: 0.5 is no jitter, 0 the shortest lifetime (-10%), 1 the longest (+10%). */
+  random: number;
 }
 
-function setUp(partial: Partial<Pick<World, 'wellKnown' | 'srv'>> = {}) {
-  const world: World = { wellKnown: {}, srv: {}, fetched: [], srvAsked: [], time: 1_700_000_000_000, ...partial };
+function setUp(partial: Partial<Pick<World, 'wellKnown' | 'srv' | 'random'>> = {}) {
+  const world: World = { wellKnown: {}, srv: {}, fetched: [], srvAsked: [], time: 1_700_000_000_000, random: 0.5, ...partial };
   const fetchJson: FetchJson = async (url, options) => {
     world.fetched.push({ url, options });
     const answer = world.wellKnown[url];
@@ -30,7 +32,7 @@ function setUp(partial: Partial<Pick<World, 'wellKnown' | 'srv'>> = {}) {
     if (answer instanceof Error) throw answer;
     return answer ?? [];
   };
-  const discovery = new ServerDiscovery({ fetchJson, resolveSrv, now: () => world.time });
+  const discovery = new ServerDiscovery({ fetchJson, resolveSrv, now: () => world.time, random: () => world.random });
   return { world, discovery };
 }
 
@@ -308,10 +310,10 @@ describe('well-known caching', () => {
     wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org:443' }, extraHeaders) },
   });
 
-  it('keeps a response for 24 hours by default', async () => {
+  it('keeps a response for 24 hours by default, fetching it again once 80% of that has passed', async () => {
     const { world, discovery } = setUp(delegating());
     await discovery.resolve('example.org');
-    world.time += 24 * HOUR - 1;
+    world.time += 0.8 * 24 * HOUR - 1;
     await discovery.resolve('example.org');
     expect(world.fetched).toHaveLength(1);
     world.time += 1;
@@ -319,15 +321,34 @@ describe('well-known caching', () => {
     expect(world.fetched).toHaveLength(2);
   });
 
-  it('respects Cache-Control max-age', async () => {
+  it('varies the default lifetime by up to 10% either way', async () => {
+    for (const [random, lifetime] of [[0, 0.9 * 24 * HOUR], [1, 1.1 * 24 * HOUR]] as const) {
+      const { world, discovery } = setUp({ ...delegating(), random });
+      await discovery.resolve('example.org');
+      world.time += 0.8 * lifetime - 1;
+      await discovery.resolve('example.org');
+      expect(world.fetched).toHaveLength(1);
+      world.time += 1;
+      await discovery.resolve('example.org');
+      expect(world.fetched).toHaveLength(2);
+    }
+  });
+
+  it('respects Cache-Control max-age, from 5 minutes up', async () => {
     const { world, discovery } = setUp(delegating({ 'cache-control': 'public, max-age=600' }));
     await discovery.resolve('example.org');
-    world.time += 599_999;
+    world.time += 480_000 - 1;
     await discovery.resolve('example.org');
     expect(world.fetched).toHaveLength(1);
     world.time += 1;
     await discovery.resolve('example.org');
     expect(world.fetched).toHaveLength(2);
+
+    const short = setUp(delegating({ 'cache-control': 'max-age=10' }));
+    await short.discovery.resolve('example.org');
+    short.world.time += 0.8 * 5 * 60_000 - 1;
+    await short.discovery.resolve('example.org');
+    expect(short.world.fetched).toHaveLength(1);
   });
 
   it('caps max-age at 48 hours', async () => {
@@ -348,6 +369,80 @@ describe('well-known caching', () => {
     world.time += 1;
     await expect(discovery.resolve('example.org')).resolves.toMatchObject({ host: 'matrix.example.org', port: 443 });
     expect(world.fetched).toHaveLength(2);
+  });
+
+  it('makes one request for concurrent resolutions of one name', async () => {
+    const { world, discovery } = setUp(delegating());
+    await Promise.all([discovery.resolve('example.org'), discovery.resolve('example.org'), discovery.resolve('example.org')]);
+    expect(world.fetched).toHaveLength(1);
+  });
+
+  it('keeps an error for an hour, give or take 10%', async () => {
+    for (const [random, lifetime] of [[0, 0.9 * HOUR], [1, 1.1 * HOUR]] as const) {
+      const { world, discovery } = setUp({ random });
+      await discovery.resolve('example.org');
+      world.time += lifetime - 1;
+      await discovery.resolve('example.org');
+      expect(world.fetched).toHaveLength(1);
+      world.time += 1;
+      await discovery.resolve('example.org');
+      expect(world.fetched).toHaveLength(2);
+    }
+  });
+});
+
+describe('well-known failures after a valid result (issue 19, item 10)', () => {
+  const delegated = { host: 'matrix.example.org', port: 443, hostHeader: 'matrix.example.org:443' };
+  const fallback = { host: 'example.org', port: 8448, hostHeader: 'example.org' };
+  const valid = json({ 'm.server': 'matrix.example.org:443' });
+  const refresh = 0.8 * 24 * HOUR;
+
+  it('keeps using the delegation through a transient failure, asking again after 2 minutes', async () => {
+    const { world, discovery } = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: valid } });
+    await expect(discovery.resolve('example.org')).resolves.toMatchObject(delegated);
+
+    for (const failure of [new Error('connect ECONNREFUSED'), { status: 503, headers: {}, json: {} }]) {
+      world.wellKnown[WELL_KNOWN('example.org')] = failure;
+      world.time += refresh;
+      await expect(discovery.resolve('example.org')).resolves.toMatchObject(delegated);
+      const asked = world.fetched.length;
+      world.time += 2 * 60_000 - 1;
+      await expect(discovery.resolve('example.org')).resolves.toMatchObject(delegated);
+      expect(world.fetched).toHaveLength(asked);
+      world.time += 1;
+      await expect(discovery.resolve('example.org')).resolves.toMatchObject(delegated);
+      expect(world.fetched).toHaveLength(asked + 1);
+      world.wellKnown[WELL_KNOWN('example.org')] = valid;
+      world.time += 2 * 60_000;
+      await expect(discovery.resolve('example.org')).resolves.toMatchObject(delegated);
+    }
+  });
+
+  it('takes an invalid answer (404) as no delegation, but only for 2 minutes', async () => {
+    const { world, discovery } = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: valid } });
+    await discovery.resolve('example.org');
+    world.wellKnown[WELL_KNOWN('example.org')] = { status: 404, headers: {}, json: {} };
+    world.time += refresh;
+    await expect(discovery.resolve('example.org')).resolves.toMatchObject(fallback);
+    world.wellKnown[WELL_KNOWN('example.org')] = valid;
+    world.time += 2 * 60_000;
+    await expect(discovery.resolve('example.org')).resolves.toMatchObject(delegated);
+    expect(world.fetched).toHaveLength(3);
+  });
+
+  it('forgets the delegation 2 hours after its lifetime ended; then a failure is kept for an hour', async () => {
+    const lifetime = 10 * 60_000;
+    const { world, discovery } = setUp({ wellKnown: { [WELL_KNOWN('example.org')]: json({ 'm.server': 'matrix.example.org:443' }, { 'cache-control': 'max-age=600' }) } });
+    await discovery.resolve('example.org');
+    world.wellKnown[WELL_KNOWN('example.org')] = new Error('no answer');
+    world.time += lifetime + 2 * HOUR - 1;
+    await expect(discovery.resolve('example.org')).resolves.toMatchObject(delegated);
+    world.time += 2 * 60_000; // past the 2 hours now
+    await expect(discovery.resolve('example.org')).resolves.toMatchObject(fallback);
+    const asked = world.fetched.length;
+    world.time += HOUR - 1;
+    await expect(discovery.resolve('example.org')).resolves.toMatchObject(fallback);
+    expect(world.fetched).toHaveLength(asked);
   });
 
   it('reads Cache-Control', () => {
