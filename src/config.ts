@@ -38,6 +38,8 @@ export interface Config {
   readonly trustedKeyServers: readonly TrustedKeyServer[];
   readonly logLevel: string;
   readonly demoRoomEvents: number;
+  /** serve --follow: the Synapse database (postgres:// URL) to follow, and the rooms (all when empty); src/follow/. */
+  readonly followSynapse?: { readonly database: string; readonly rooms: readonly string[] };
   /** The homeserver that requests naming latest events we do not hold are passed to (src/http/pass-through.ts). */
   readonly upstreamFederation?: {
     readonly url: string;
@@ -84,6 +86,9 @@ const schema = Joi.object({
   TRUSTED_KEY_SERVERS: Joi.string().empty('').default(''),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
   DEMO_ROOM_EVENTS: Joi.number().integer().min(0).default(2000),
+  // serve --follow DATABASE sets the first; the rooms are comma-separated, every room when unset.
+  FOLLOW_SYNAPSE_DATABASE: Joi.string().pattern(/^postgres(ql)?:\/\//i, 'postgres://...').empty(''),
+  FOLLOW_SYNAPSE_ROOMS: Joi.string().empty(''),
   // The homeserver's federation listener, an origin only: the request's own URI is appended unchanged.
   UPSTREAM_FEDERATION_URL: Joi.string().uri({ scheme: ['http', 'https'] }).pattern(/^[a-z]+:\/\/[^/?#]+\/?$/i, 'scheme://host:port').empty(''),
   UPSTREAM_FEDERATION_VERIFY_TLS: Joi.boolean().truthy('1').falsy('0').default(true),
@@ -134,6 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     trustedKeyServers: parseTrustedKeyServers(value.TRUSTED_KEY_SERVERS),
     logLevel: value.LOG_LEVEL,
     demoRoomEvents: value.DEMO_ROOM_EVENTS,
+    followSynapse: value.FOLLOW_SYNAPSE_DATABASE
+      ? Object.freeze({
+          database: value.FOLLOW_SYNAPSE_DATABASE as string,
+          rooms: Object.freeze(((value.FOLLOW_SYNAPSE_ROOMS as string | undefined) ?? '').split(',').map((room) => room.trim()).filter((room) => room.length > 0)),
+        })
+      : undefined,
     upstreamFederation: value.UPSTREAM_FEDERATION_URL
       ? Object.freeze({
           url: value.UPSTREAM_FEDERATION_URL,

@@ -19,6 +19,7 @@ import { xMatrixAuth } from './http/x-matrix-auth';
 import { createApp } from './http/app';
 import { roomGraphReadiness, type ReadinessCheck } from './http/health';
 import { createOpsApp } from './http/ops-app';
+import { startFollower } from './follow/start-follower';
 import { createPassThrough } from './http/pass-through';
 import { listen } from './http/client-error';
 import { createMetrics, type Metrics } from './http/metrics';
@@ -53,6 +54,11 @@ export async function serve(): Promise<void> {
   const readiness: ReadinessCheck[] = [async () => (listening ? undefined : 'starting'), roomGraphReadiness(() => assertReady(graph), logger)];
   const ops: Server = await listen(createOpsApp({ metrics, readiness, logger }), config.opsPort, config.opsHost);
   logger.info('ops listening', { url: `http://${config.opsHost}:${config.opsPort}`, endpoints: ['/health', '/ready', '/metrics'] });
+  // serve --follow: the follower runs in this process (src/follow/), not ready until its first catch-up has ended.
+  if (config.followSynapse) {
+    const { database: source, rooms } = config.followSynapse;
+    readiness.push(startFollower({ source, rooms, graph, logger, registry: metrics.registry }).readiness);
+  }
   if (!config.neo4j.uri) await demo(config, events, keyStore, logger, metrics);
 
   // Plans the hot path's queries before the first request does (about 2 s for the walk on a fresh Neo4j).

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { runProgram } from './command';
 import { cypherCommand } from './cypher';
+import { followCommand } from './follow';
 import { generateCommand } from './generate';
 import { importCommand } from './import';
 import { neo4jCommand } from './neo4j';
@@ -55,9 +56,14 @@ export function program(deps: ProgramDeps = LOADED): Command {
     .addCommand(
       new Command('serve')
         .description('run the service (configured by environment variables; see the README)')
-        .action(() => deps.serve()),
+        .option('--follow <database>', 'also follow this Synapse PostgreSQL database (as FOLLOW_SYNAPSE_DATABASE; see maxtryx follow)')
+        .action((opts: { follow?: string }) => {
+          if (opts.follow !== undefined) process.env.FOLLOW_SYNAPSE_DATABASE = opts.follow;
+          return deps.serve();
+        }),
     )
     .addCommand(importCommand())
+    .addCommand(followCommand())
     .addCommand(generateCommand())
     .addCommand(requestCommand())
     .addCommand(cypherCommand())

@@ -17,7 +17,7 @@ import { readPdu, roomIdOfPdu, stateEventOf, type StoredEvent } from '../core/pd
 import { isObject } from '../core/json';
 import { declaredRoomVersion, getRoomVersion, type RoomVersion } from '../core/room-versions';
 import type { StateEvent } from '../core/state-event';
-import { EventStore, type ImportOutcome, type StateWrite } from '../store/event-store';
+import { EventStore, type AlsoWrite, type ImportOutcome, type StateWrite } from '../store/event-store';
 import { StateStore } from '../store/state-store';
 import { RoomStates, type StateLoader } from './room-states';
 
@@ -28,8 +28,8 @@ export interface ImportSink {
   /** A stored room's state events, with their verdicts. */
   roomStateEvents(roomId: string): Promise<{ pdu: string; rejected_reason: string | null }[]>;
   saveRooms(rooms: readonly { room_id: string; room_version: string }[]): Promise<unknown>;
-  /** Stores a batch (see EventStore.importEvents): each event's outcome. */
-  importEvents(events: readonly StoredEvent[], work: readonly StateWrite[], pending: readonly string[]): Promise<Map<string, ImportOutcome>>;
+  /** Stores a batch (see EventStore.importEvents), with `alsoWrite` in the same transaction: each event's outcome. */
+  importEvents(events: readonly StoredEvent[], work: readonly StateWrite[], pending: readonly string[], alsoWrite?: AlsoWrite): Promise<Map<string, ImportOutcome>>;
   readonly loader: StateLoader;
 }
 
@@ -39,7 +39,7 @@ export function graphSink(store: EventStore, states: StateStore): ImportSink {
     roomVersions: (roomIds) => store.roomVersions(roomIds),
     roomStateEvents: (roomId) => states.roomStateEvents(roomId),
     saveRooms: (rooms) => store.saveRooms(rooms),
-    importEvents: (events, work, pending) => store.importEvents(events, work, pending),
+    importEvents: (events, work, pending, alsoWrite) => store.importEvents(events, work, pending, alsoWrite),
     loader: states.loader,
   };
 }
@@ -148,6 +148,19 @@ export class Importer {
     if (this.states !== undefined) return this.settle(this.touchedRooms);
     for (const roomId of this.touchedRooms) this.summary.statePending += this.roomStates.get(roomId)!.pendingCount();
     return this.totals();
+  }
+
+  /**
+   * Writes what is batched in one transaction together with `alsoWrite` (a follower's position: src/follow/), after
+   * every earlier batch has committed, and waits for it: once it returns, the position and every event given
+   * before it are in the graph, or none of this batch is. Rooms are not settled (call `settle`).
+   */
+  async commit(alsoWrite: AlsoWrite): Promise<void> {
+    await Promise.all(this.writes);
+    this.throwWriteError();
+    await this.flush(alsoWrite);
+    await Promise.all(this.writes);
+    this.throwWriteError();
   }
 
   /**
@@ -293,8 +306,8 @@ export class Importer {
    * Computes the states the batch makes computable (while earlier batches are being written), then starts its
    * write once fewer than `concurrency` are under way.
    */
-  private async flush(): Promise<void> {
-    if (this.batch.size === 0) return;
+  private async flush(alsoWrite?: AlsoWrite): Promise<void> {
+    if (this.batch.size === 0 && alsoWrite === undefined) return;
     const batch = this.batch;
     this.batch = new Map();
     const rooms = new Set<RoomStates>();
@@ -313,7 +326,7 @@ export class Importer {
     }
     while (this.writes.size >= this.concurrency) await Promise.race(this.writes);
     this.throwWriteError();
-    const write: Promise<void> = this.write(batch, work, pending)
+    const write: Promise<void> = this.write(batch, work, pending, alsoWrite)
       .catch((error: unknown) => {
         this.writeError ??= error;
       })
@@ -325,7 +338,7 @@ export class Importer {
     if (this.writeError !== undefined) throw this.writeError;
   }
 
-  private async write(batch: Map<string, { event: StoredEvent; at: string }>, work: StateWrite[], pending: string[]): Promise<void> {
+  private async write(batch: Map<string, { event: StoredEvent; at: string }>, work: StateWrite[], pending: string[], alsoWrite?: AlsoWrite): Promise<void> {
     const newRooms = new Map<string, string>();
     for (const { event } of batch.values()) {
       this.touchedRooms.add(event.room_id);
@@ -335,7 +348,7 @@ export class Importer {
       await this.sink.saveRooms([...newRooms].map(([room_id, room_version]) => ({ room_id, room_version })));
       for (const roomId of newRooms.keys()) this.savedRooms.add(roomId);
     }
-    const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending);
+    const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending, alsoWrite);
     for (const { room_id, states } of work) this.roomStates.get(room_id)!.stored(states);
     // Verdicts on events stored now, or stored by an earlier batch while they waited for this one.
     for (const { events } of work) {

@@ -71,6 +71,9 @@ async function openSqlite(path: string): Promise<SynapseDatabase> {
 async function openPostgres(url: string): Promise<SynapseDatabase> {
   const name = withoutPassword(url);
   const client = new Client({ connectionString: url });
+  // A connection the server ends (PostgreSQL restarted) is reported as an 'error' event, which would end the
+  // process unheard; the next query fails instead, and its caller (the follower) reconnects.
+  client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {

@@ -54,7 +54,7 @@ async function allRooms(db: SynapseDatabase): Promise<string[]> {
   return (await db.query('SELECT DISTINCT room_id FROM events ORDER BY room_id')).map((row) => String(row.room_id));
 }
 
-class RoomReader {
+export class RoomReader {
   private readonly now: () => number;
   private readonly pageSize: number;
 
@@ -65,6 +65,17 @@ class RoomReader {
   ) {
     this.now = options.now ?? Date.now;
     this.pageSize = options.pageSize ?? 1000;
+  }
+
+  /**
+   * The PDU lines of event rows read with `eventsSelect()` (any rooms, any order), each with its redactions as they
+   * stand now; undefined for an event Synapse would not serve (reported to onSkip).
+   */
+  async linesOf(rows: readonly SqlRow[]): Promise<(string | undefined)[]> {
+    const redactions = await this.redactionsOf(rows.map((row) => String(row.event_id)));
+    const bans = new Map<string, (row: SqlRow) => SynapseRedaction[]>();
+    for (const roomId of new Set(rows.map((row) => String(row.room_id)))) bans.set(roomId, await this.banRedactionsIn(roomId));
+    return rows.map((row) => this.lineOf(row, [...(redactions.get(String(row.event_id)) ?? []), ...bans.get(String(row.room_id))!(row)]));
   }
 
   async *lines(roomId: string): AsyncIterable<string> {
@@ -79,23 +90,8 @@ class RoomReader {
         after === undefined ? [roomId, this.pageSize] : [roomId, after.topological, after.topological, after.stream, this.pageSize],
       );
       for (const row of page) {
-        const eventId = String(row.event_id);
-        const applying = [...(redactions.get(eventId) ?? []), ...bans(row)];
-        const result = synapseFederationPdu(
-          {
-            event_id: eventId,
-            room_id: String(row.room_id),
-            json: String(row.json),
-            internal_metadata: String(row.internal_metadata),
-            format_version: row.format_version === null ? null : Number(row.format_version),
-            room_version: row.room_version === null ? null : String(row.room_version),
-            rejected_reason: row.rejected_reason === null ? null : String(row.rejected_reason),
-          },
-          applying,
-          this.now(),
-        );
-        if (result.ok) yield JSON.stringify(result.pdu);
-        else this.options.onSkip?.(eventId, result.reason);
+        const line = this.lineOf(row, [...(redactions.get(String(row.event_id)) ?? []), ...bans(row)]);
+        if (line !== undefined) yield line;
       }
       if (page.length < this.pageSize) return;
       const last = page[page.length - 1]!;
@@ -103,10 +99,31 @@ class RoomReader {
     }
   }
 
-  private eventsSelect(): string {
+  private lineOf(row: SqlRow, applying: readonly SynapseRedaction[]): string | undefined {
+    const eventId = String(row.event_id);
+    const result = synapseFederationPdu(
+      {
+        event_id: eventId,
+        room_id: String(row.room_id),
+        json: String(row.json),
+        internal_metadata: String(row.internal_metadata),
+        format_version: row.format_version === null ? null : Number(row.format_version),
+        room_version: row.room_version === null ? null : String(row.room_version),
+        rejected_reason: row.rejected_reason === null ? null : String(row.rejected_reason),
+      },
+      applying,
+      this.now(),
+    );
+    if (result.ok) return JSON.stringify(result.pdu);
+    this.options.onSkip?.(eventId, result.reason);
+    return undefined;
+  }
+
+  /** The columns linesOf reads, from `events AS e` and the tables joined to it; append a WHERE clause. */
+  eventsSelect(): string {
     const rejections = this.tables.has('rejections');
     return (
-      'SELECT e.event_id, e.room_id, e.sender, e.topological_ordering, e.stream_ordering, ej.json, ej.internal_metadata, ' +
+      'SELECT e.event_id, e.room_id, e.sender, e.topological_ordering, e.stream_ordering, e.received_ts, ej.json, ej.internal_metadata, ' +
       `ej.format_version, r.room_version, ${rejections ? 'rej.reason' : 'NULL'} AS rejected_reason ` +
       'FROM events AS e JOIN event_json AS ej USING (event_id) LEFT JOIN rooms AS r ON r.room_id = e.room_id' +
       (rejections ? ' LEFT JOIN rejections AS rej USING (event_id)' : '')
@@ -121,6 +138,23 @@ class RoomReader {
       'SELECT red.event_id, red.redacts, red.recheck FROM redactions AS red JOIN events AS e ON e.event_id = red.redacts WHERE e.room_id = ?',
       [roomId],
     );
+    return this.byRedactedEvent(rows);
+  }
+
+  /** The redactions of the given events, by the event they redact (as redactionsIn). */
+  private async redactionsOf(eventIds: readonly string[]): Promise<Map<string, SynapseRedaction[]>> {
+    const byEvent = new Map<string, SynapseRedaction[]>();
+    if (!this.tables.has('redactions') || eventIds.length === 0) return byEvent;
+    const rows: SqlRow[] = [];
+    for (let i = 0; i < eventIds.length; i += 200) {
+      const batch = eventIds.slice(i, i + 200);
+      rows.push(...(await this.db.query(`SELECT event_id, redacts, recheck FROM redactions WHERE redacts IN (${batch.map(() => '?').join(', ')})`, batch)));
+    }
+    return this.byRedactedEvent(rows);
+  }
+
+  private async byRedactedEvent(rows: readonly SqlRow[]): Promise<Map<string, SynapseRedaction[]>> {
+    const byEvent = new Map<string, SynapseRedaction[]>();
     const unconfirmed = rows.filter((row) => Boolean(row.recheck)).map((row) => String(row.event_id));
     const redactingEvents = await this.redactingEvents(unconfirmed);
     for (const row of rows) {

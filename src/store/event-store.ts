@@ -9,6 +9,7 @@ import type { RoomState } from '../core/room-state';
 import type { EventVisibility } from '../core/visibility';
 import type { RoomAccessFacts } from '../core/room-access';
 import { isObject } from '../core/json';
+import type { ManagedTransaction } from 'neo4j-driver';
 import { markPending, saveEventStates, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, profileDbHits, readOnce, readTx, rows, writeTx } from './neo4j';
@@ -24,6 +25,9 @@ const QUERIES = loadCypher([
 ]);
 
 export type ImportOutcome = 'stored' | 'unchanged' | 'conflict';
+
+/** More to write in an import batch's transaction (a follower's position), committed with the batch or not at all. */
+export type AlsoWrite = (tx: ManagedTransaction) => Promise<void>;
 
 /** States computed for one room, to store with a batch of events. */
 export interface StateWrite {
@@ -77,7 +81,12 @@ export class EventStore {
    * Stores a batch of events (one per event ID) with the states the importer computed (for these events or for
    * events of earlier batches that were waiting for them), in one transaction; `pending` events get no state yet.
    */
-  async importEvents(events: readonly StoredEvent[], work: readonly StateWrite[] = [], pending: readonly string[] = []): Promise<Map<string, ImportOutcome>> {
+  async importEvents(
+    events: readonly StoredEvent[],
+    work: readonly StateWrite[] = [],
+    pending: readonly string[] = [],
+    alsoWrite?: AlsoWrite,
+  ): Promise<Map<string, ImportOutcome>> {
     // The states of this batch's own events go in with the events; the others (events of earlier batches or imports
     // that waited for these) are recorded by saveEventStates.
     const ids = new Set(events.map((event) => event.event_id));
@@ -110,6 +119,7 @@ export class EventStore {
         await saveEventStates(tx, room_id, states, stateRows.filter((row) => !ownStates.has(row.event_id)));
       }
       await markPending(tx, pending);
+      await alsoWrite?.(tx);
       return outcomes;
     });
   }

@@ -37,8 +37,8 @@ export interface Homeserver {
   start(): Promise<void>;
   /** SIGTERM, and waits for the process to end (Synapse closes its database, checkpointing SQLite's log). */
   stop(): Promise<void>;
-  /** Registers a user with the shared secret; returns its user ID and access token. */
-  register(localpart: string): Promise<{ userId: string; accessToken: string }>;
+  /** Registers a user with the shared secret (a server admin when `admin`); returns its user ID and access token. */
+  register(localpart: string, admin?: boolean): Promise<{ userId: string; accessToken: string }>;
 }
 
 export interface HomeserverOptions {
@@ -155,15 +155,15 @@ export async function createHomeserver(options: HomeserverOptions): Promise<Home
       await exited;
       clearTimeout(timeout);
     },
-    async register(localpart: string) {
+    async register(localpart: string, admin = false) {
       const url = `${clientUrl}/_synapse/admin/v1/register`;
       const { nonce } = (await (await fetch(url)).json()) as { nonce: string };
       const password = randomBytes(12).toString('hex');
-      const mac = createHmac('sha1', sharedSecret).update(`${nonce}\0${localpart}\0${password}\0notadmin`).digest('hex');
+      const mac = createHmac('sha1', sharedSecret).update(`${nonce}\0${localpart}\0${password}\0${admin ? 'admin' : 'notadmin'}`).digest('hex');
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ nonce, username: localpart, password, admin: false, mac }),
+        body: JSON.stringify({ nonce, username: localpart, password, admin, mac }),
       });
       const body = (await response.json()) as { user_id?: string; access_token?: string };
       if (!response.ok || body.user_id === undefined || body.access_token === undefined) {

@@ -1,0 +1,222 @@
+/**
+ * Follows a Synapse database: imports what is there, then what Synapse persists, until stopped. One import path:
+ * the stream's lines go to the same Importer as `import --from-synapse`, and each page of the stream is committed
+ * in ONE transaction with the position it reaches (Importer.commit), so a crash at any moment leaves a position
+ * that matches the graph; a restart resumes from it and no event is imported twice or lost. The rooms a page
+ * touched are then settled (pending states, current state); they are recorded in that same transaction, so a crash
+ * before settling settles them at the next start.
+ *
+ * Errors (the Synapse database restarted, Neo4j gone) never end it: the follower drops its connection and its
+ * importer, waits (0.5 s, doubling up to 30 s) and starts again from the stored position.
+ */
+import type { Logger } from '../logger';
+import { Importer } from '../importer/importer';
+import { SynapseStream, type StreamLine, type StreamPage } from '../importer/synapse-follow';
+import { EventStore } from '../store/event-store';
+import { FollowCursorStore } from '../store/follow-cursor-store';
+import type { Graph } from '../store/neo4j';
+import { positionsBehind, START, type FollowPosition } from './follow-position';
+import type { FollowMetrics } from './follow-metrics';
+
+export interface FollowerOptions {
+  /** The Synapse database: a postgres:// URL. */
+  readonly source: string;
+  /** Rooms to follow; every room when empty. */
+  readonly rooms?: readonly string[];
+  readonly graph: Graph;
+  readonly logger: Logger;
+  readonly metrics?: FollowMetrics;
+  /** Events per page, and so per transaction (default 500). */
+  readonly pageSize?: number;
+  /** Wait between polls once caught up (default 100 ms). */
+  readonly pollMs?: number;
+  readonly backoffMs?: { readonly initial: number; readonly max: number };
+  readonly now?: () => number;
+  /** Called after each commit with the lines it committed and when (benchmarks). */
+  readonly onCommit?: (lines: readonly StreamLine[], committedAt: number) => void;
+}
+
+export interface FollowStatus {
+  readonly position: FollowPosition | undefined;
+  readonly behind: number | undefined;
+  readonly caughtUp: boolean;
+  readonly lastError: string | undefined;
+}
+
+export class Follower {
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private position: FollowPosition | undefined;
+  private behind: number | undefined;
+  private lastError: string | undefined;
+  private firstCatchUp = true;
+  private caughtUpOnce = false;
+  private readonly started: number;
+  private readonly now: () => number;
+  private readonly pageSize: number;
+  private readonly pollMs: number;
+  private readonly backoff: { initial: number; max: number };
+  private readonly sourceName: string;
+  private readonly caught: { promise: Promise<void>; resolve: () => void };
+
+  constructor(private readonly options: FollowerOptions) {
+    this.now = options.now ?? Date.now;
+    this.started = this.now();
+    this.pageSize = options.pageSize ?? 500;
+    this.pollMs = options.pollMs ?? 100;
+    this.backoff = { initial: options.backoffMs?.initial ?? 500, max: options.backoffMs?.max ?? 30_000 };
+    this.sourceName = SynapseStream.sourceName(options.source);
+    let resolve!: () => void;
+    this.caught = { promise: new Promise<void>((done) => (resolve = done)), resolve };
+  }
+
+  /** Resolves when the first catch-up has finished. */
+  get caughtUp(): Promise<void> {
+    return this.caught.promise;
+  }
+
+  /** For /ready: why the service is not ready yet, or undefined once the first catch-up has finished. */
+  readiness(): string | undefined {
+    if (this.caughtUpOnce) return undefined;
+    const behind = this.behind === undefined ? '' : ` (${this.behind} events behind)`;
+    return `following ${this.sourceName}: the first catch-up is running${behind}`;
+  }
+
+  status(): FollowStatus {
+    return { position: this.position, behind: this.behind, caughtUp: this.caughtUpOnce, lastError: this.lastError };
+  }
+
+  start(): void {
+    this.running ??= this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
+    let delay = this.backoff.initial;
+    while (!this.stopped) {
+      try {
+        await this.session(() => (delay = this.backoff.initial));
+      } catch (error) {
+        if (this.stopped) return;
+        this.lastError = (error as Error).message;
+        this.options.metrics?.errors.inc();
+        this.options.logger.warn('follow: stopped on an error; retrying', { source: this.sourceName, error: this.lastError, retry_in_ms: delay });
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, this.backoff.max);
+      }
+    }
+  }
+
+  /** One connection's worth of following, until stopped or an error. `healthy` is called after each good poll. */
+  private async session(healthy: () => void): Promise<void> {
+    const { graph, logger, metrics } = this.options;
+    const stream = await SynapseStream.open(this.options.source, this.options.rooms ?? [], {
+      now: this.now,
+      onSkip: (eventId, reason) => logger.debug('follow: event not given', { event_id: eventId, reason }),
+    });
+    try {
+      const cursors = new FollowCursorStore(graph, this.sourceName);
+      const store = new EventStore(graph);
+      const stored = await cursors.load();
+      let position = stored?.position ?? START;
+      this.position = position;
+      const importer = new Importer(store, {
+        // A page is one batch: one transaction with its position.
+        batchSize: this.pageSize * 2 + 1,
+        concurrency: 1,
+        onProblem: (problem) => logger.warn('follow: event not imported', { at: problem.at, problem: problem.message, severity: problem.severity }),
+        now: this.now,
+      });
+      if (stored !== undefined && stored.unsettled.length > 0) await this.settle(importer, store, cursors, stored.unsettled);
+      if (this.firstCatchUp) logger.info('follow: catching up', { source: this.sourceName, forward: position.forward, backward: position.backward });
+      for (;;) {
+        if (this.stopped) return;
+        const persisted = await stream.persistedUpTo();
+        this.behind = positionsBehind(position, persisted);
+        metrics?.behind.set(this.behind);
+        const forward = await stream.forwardPage(position, persisted.forward, this.pageSize);
+        if (forward.reached !== position.forward || forward.lines.length > 0) {
+          position = await this.apply(importer, store, cursors, forward, { forward: forward.reached, backward: position.backward }, 'forward');
+        }
+        const backward = await stream.backwardPage(position, persisted.backward, this.pageSize);
+        if (backward.reached !== position.backward || backward.lines.length > 0) {
+          position = await this.apply(importer, store, cursors, backward, { forward: position.forward, backward: backward.reached }, 'backfill');
+        }
+        healthy();
+        this.lastError = undefined;
+        if (forward.full || backward.full) continue;
+        this.behind = positionsBehind(position, persisted);
+        metrics?.behind.set(this.behind);
+        metrics?.lagSeconds.set(0);
+        if (this.firstCatchUp) {
+          this.firstCatchUp = false;
+          this.caughtUpOnce = true;
+          metrics?.caughtUp.set(1);
+          logger.info('follow: caught up', {
+            source: this.sourceName, forward: position.forward, backward: position.backward, seconds: (this.now() - this.started) / 1000,
+          });
+          this.caught.resolve();
+        }
+        await this.sleep(this.pollMs);
+      }
+    } finally {
+      await stream.close().catch(() => undefined);
+    }
+  }
+
+  /** Imports a page and commits it with the position it reaches, then settles its rooms. */
+  private async apply(
+    importer: Importer,
+    store: EventStore,
+    cursors: FollowCursorStore,
+    page: StreamPage,
+    next: FollowPosition,
+    direction: 'forward' | 'backfill',
+  ): Promise<FollowPosition> {
+    const { metrics } = this.options;
+    const oldest = page.lines.reduce<number | undefined>((min, l) => (l.receivedTs !== null && (min === undefined || l.receivedTs < min) ? l.receivedTs : min), undefined);
+    if (oldest !== undefined) metrics?.lagSeconds.set(Math.max(0, (this.now() - oldest) / 1000));
+    const rooms = new Set<string>();
+    for (const line of page.lines) {
+      if (line.line === undefined) continue;
+      rooms.add(line.roomId);
+      await importer.importLines([line.line], `${this.sourceName}@${line.streamOrdering}`);
+    }
+    await importer.commit(cursors.save(next, [...rooms], this.now()));
+    const committedAt = this.now();
+    this.position = next;
+    metrics?.position.set({ direction: 'forward' }, next.forward);
+    metrics?.position.set({ direction: 'backward' }, next.backward);
+    for (const line of page.lines) {
+      metrics?.events.inc({ direction: line.receivedTs === null ? 'de_outlier' : direction });
+      if (line.receivedTs !== null && direction === 'forward') metrics?.visibleDelay.observe(Math.max(0, (committedAt - line.receivedTs) / 1000));
+    }
+    this.options.onCommit?.(page.lines, committedAt);
+    if (rooms.size > 0) await this.settle(importer, store, cursors, [...rooms]);
+    return next;
+  }
+
+  private async settle(importer: Importer, store: EventStore, cursors: FollowCursorStore, rooms: readonly string[]): Promise<void> {
+    // Only rooms the graph holds: a room whose lines all wait for their m.room.create has nothing to settle yet.
+    const stored = await store.roomVersions(rooms);
+    await importer.settle(rooms.filter((room) => stored.has(room)));
+    await cursors.settled(rooms.filter((room) => stored.has(room)));
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const timer = setTimeout(finish, ms);
+      function finish() {
+        clearTimeout(timer);
+        done();
+      }
+      this.wake = finish;
+    });
+  }
+}
