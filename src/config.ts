@@ -35,6 +35,7 @@ export interface Config {
   readonly federationVerifyTls: boolean;
   readonly federationAllowPrivateAddresses: boolean;
   readonly keyFetchTimeoutMs: number;
+  readonly keyFetchMaxWaiting: number;
   readonly trustedKeyServers: readonly TrustedKeyServer[];
   readonly logLevel: string;
   readonly demoRoomEvents: number;
@@ -83,6 +84,8 @@ const schema = Joi.object({
   FEDERATION_VERIFY_TLS: Joi.boolean().truthy('1').falsy('0').default(true),
   FEDERATION_ALLOW_PRIVATE_ADDRESSES: Joi.boolean().truthy('1').falsy('0').default(false),
   KEY_FETCH_TIMEOUT_MS: Joi.number().integer().min(100).default(10_000),
+  // Requests waiting on key fetches, over all servers; each holds its body. Beyond it: 503 M_UNAVAILABLE at once.
+  KEY_FETCH_MAX_WAITING: Joi.number().integer().min(1).default(32),
   TRUSTED_KEY_SERVERS: Joi.string().empty('').default(''),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
   DEMO_ROOM_EVENTS: Joi.number().integer().min(0).default(2000),
@@ -136,6 +139,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     federationVerifyTls: value.FEDERATION_VERIFY_TLS,
     federationAllowPrivateAddresses: value.FEDERATION_ALLOW_PRIVATE_ADDRESSES,
     keyFetchTimeoutMs: value.KEY_FETCH_TIMEOUT_MS,
+    keyFetchMaxWaiting: value.KEY_FETCH_MAX_WAITING,
     trustedKeyServers: parseTrustedKeyServers(value.TRUSTED_KEY_SERVERS),
     logLevel: value.LOG_LEVEL,
     demoRoomEvents: value.DEMO_ROOM_EVENTS,

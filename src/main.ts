@@ -74,7 +74,7 @@ export async function serve(): Promise<void> {
   });
   const keyFetcher = new KeyFetcher(
     { fetchJson, discovery: new ServerDiscovery({ fetchJson, resolveSrv, now }), store: keyStore, now, logger, metrics: metrics.keys },
-    { trustedKeyServers: config.trustedKeyServers, timeoutMs: config.keyFetchTimeoutMs },
+    { trustedKeyServers: config.trustedKeyServers, timeoutMs: config.keyFetchTimeoutMs, maxWaiting: config.keyFetchMaxWaiting },
   );
   const app = createApp({
     metrics,

@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       federationVerifyTls: true,
       federationAllowPrivateAddresses: false,
       keyFetchTimeoutMs: 10000,
+      keyFetchMaxWaiting: 32,
       trustedKeyServers: [],
       logLevel: 'info',
       demoRoomEvents: 2000,
