@@ -6,6 +6,7 @@ CREATE INDEX event_room_depth IF NOT EXISTS FOR (e:Event) ON (e.room_id, e.depth
 CREATE INDEX event_room_state IF NOT EXISTS FOR (e:Event) ON (e.room_id, e.type, e.state_key);
 CREATE CONSTRAINT state_id_unique IF NOT EXISTS FOR (s:State) REQUIRE s.state_id IS UNIQUE;
 CREATE INDEX state_pending_room IF NOT EXISTS FOR (e:StatePending) ON (e.room_id, e.depth);
+CREATE INDEX event_redaction_pending IF NOT EXISTS FOR (e:Event) ON (e.room_id, e.redaction_pending);
 CREATE INDEX state_room IF NOT EXISTS FOR (s:State) ON (s.room_id);
 DROP CONSTRAINT current_state_unique IF EXISTS;
 DROP INDEX current_state_member_server IF EXISTS;

@@ -2,11 +2,13 @@
 // room's current state), and the breadth-first walk back through PREV_EVENT from the prev_events of
 // $latest_events, with what history visibility needs of each event found. One round trip per request.
 // Returns: one row; room_version and the rest null for an unknown room:
-//   room_version, create_sender, create_event_id, create_pdu, acl_event_id, acl_pdu, history_visibility,
+//   room_version, create_sender, create_event_id, create_pdu, acl_event_id, acl_pdu, acl_redacted, history_visibility,
 //   origin_joined (the room-access facts; the state fields are null while the current state is not known), and
-//   `events`: at most $limit maps {pdu, state_known, history_visibility, server_joined, server_invited}, oldest
-//   first (depth, origin_server_ts, event_id): `pdu` as imported, the rest from the summary of the state after the
-//   event (`server_joined`/`server_invited`: whether $origin has a joined or invited user then); and
+//   `events`: at most $limit maps {pdu, redacted, state_known, history_visibility, server_joined, server_invited},
+//   oldest first (depth, origin_server_ts, event_id): `pdu` as imported, `redacted` whether a redaction applies to
+//   it (label Redacted: the caller serves it pruned; `acl_redacted` the same for the ACL event), the rest from the
+//   summary of the state after the event (`server_joined`/`server_invited`: whether $origin has a joined or invited
+//   user then); and
 //   `latest_not_held`: the entries of $latest_events that are not an event of this room held whole (unknown,
 //   another room's, or only a placeholder), each once: the caller does not answer such a request from this graph
 //   when it has a homeserver to pass it to (src/http/pass-through.ts).
@@ -56,7 +58,8 @@ CALL (may_walk) {
   WITH found.event AS event WHERE NOT event:Rejected
   OPTIONAL MATCH (state:State {state_id: event.state_after})
   WITH event, state ORDER BY event.depth, event.origin_server_ts, event.event_id
-  RETURN collect({pdu: event.pdu, state_known: state IS NOT NULL, history_visibility: state.history_visibility,
+  RETURN collect({pdu: event.pdu, redacted: event:Redacted, state_known: state IS NOT NULL,
+                  history_visibility: state.history_visibility,
                   server_joined: coalesce($origin IN state.joined_servers, false),
                   server_invited: coalesce($origin IN state.invited_servers, false)}) AS events
 }
@@ -67,5 +70,5 @@ CALL () {
   RETURN collect(DISTINCT latest_id) AS latest_not_held
 }
 RETURN room.room_version AS room_version, create.sender AS create_sender, create.event_id AS create_event_id,
-       create.pdu AS create_pdu, acl.event_id AS acl_event_id, acl.pdu AS acl_pdu,
+       create.pdu AS create_pdu, acl.event_id AS acl_event_id, acl.pdu AS acl_pdu, acl:Redacted AS acl_redacted,
        current.history_visibility AS history_visibility, origin_joined, events, latest_not_held

@@ -23,6 +23,15 @@ export function redactEvent(event: Json, version: RoomVersion): Json {
   return redacted;
 }
 
+/**
+ * A stored PDU (a JSON string) as it is served once a redaction applies to it: the room version's redaction of it,
+ * keeping `event_id`, `hashes` and `signatures` and adding nothing (Synapse's federation form of a redacted event
+ * carries only `unsigned` keys besides, which receivers drop, and we send no `unsigned`).
+ */
+export function prunedPdu(pdu: string, version: RoomVersion): string {
+  return JSON.stringify(redactEvent(JSON.parse(pdu) as Json, version));
+}
+
 function redactContent(type: string, content: Json, version: RoomVersion): Json {
   switch (type) {
     case 'm.room.member': {

@@ -19,7 +19,9 @@ import { declaredRoomVersion, getRoomVersion, type RoomVersion } from '../core/r
 import type { StateEvent } from '../core/state-event';
 import { EventStore, type AlsoWrite, type ImportOutcome, type StateWrite } from '../store/event-store';
 import { StateStore } from '../store/state-store';
+import { RedactionStore } from '../store/redaction-store';
 import { RoomStates, type StateLoader } from './room-states';
+import { redactionRecords, settleRedactions, withRedactionRecords } from './redactions';
 
 /** Where imported events go, and what the importer reads of earlier imports. */
 export interface ImportSink {
@@ -102,6 +104,8 @@ export class Importer {
   private readonly sink: ImportSink;
   /** The graph's states, to settle rooms with; undefined for a sink that is not the graph. */
   private readonly states: StateStore | undefined;
+  /** The graph's open redactions, decided when a room is settled (src/importer/redactions.ts). */
+  private readonly redactions: RedactionStore | undefined;
 
   constructor(
     target: EventStore | ImportSink,
@@ -109,6 +113,7 @@ export class Importer {
   ) {
     if (target instanceof EventStore) {
       this.states = new StateStore(target.graph);
+      this.redactions = new RedactionStore(target.graph);
       this.sink = graphSink(target, this.states);
     } else {
       this.sink = target;
@@ -175,6 +180,8 @@ export class Importer {
       if (room === undefined) throw new Error(`room ${roomId} is not stored`);
       this.touchedRooms.add(roomId);
       await this.settlePending(room, states);
+      // Redactions whose target and verdict are both known now, whichever came first.
+      if (this.redactions !== undefined) await settleRedactions(this.redactions, states.loader, room);
       await this.settleCurrentState(room, states);
       this.summary.statePending += room.pendingCount();
     }
@@ -338,7 +345,7 @@ export class Importer {
     if (this.writeError !== undefined) throw this.writeError;
   }
 
-  private async write(batch: Map<string, { event: StoredEvent; at: string }>, work: StateWrite[], pending: string[], alsoWrite?: AlsoWrite): Promise<void> {
+  private async write(batch: Map<string, { event: StoredEvent; state: StateEvent; at: string }>, work: StateWrite[], pending: string[], alsoWrite?: AlsoWrite): Promise<void> {
     const newRooms = new Map<string, string>();
     for (const { event } of batch.values()) {
       this.touchedRooms.add(event.room_id);
@@ -348,7 +355,9 @@ export class Importer {
       await this.sink.saveRooms([...newRooms].map(([room_id, room_version]) => ({ room_id, room_version })));
       for (const roomId of newRooms.keys()) this.savedRooms.add(roomId);
     }
-    const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending, alsoWrite);
+    // The batch's redactions are recorded in its own transaction: a stored redaction always has its record.
+    const redactions = redactionRecords(batch.values(), (roomId) => this.versions.get(roomId)!);
+    const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending, withRedactionRecords(redactions, alsoWrite));
     for (const { room_id, states } of work) this.roomStates.get(room_id)!.stored(states);
     // Verdicts on events stored now, or stored by an earlier batch while they waited for this one.
     for (const { events } of work) {

@@ -9,6 +9,8 @@ import type { RoomState } from '../core/room-state';
 import type { EventVisibility } from '../core/visibility';
 import type { RoomAccessFacts } from '../core/room-access';
 import { isObject } from '../core/json';
+import { prunedPdu } from '../core/redaction';
+import { getRoomVersion, type RoomVersion } from '../core/room-versions';
 import type { ManagedTransaction } from 'neo4j-driver';
 import { markPending, saveEventStates, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
@@ -139,17 +141,19 @@ export class EventStore {
     if (row === undefined || row.room_version === null) {
       return { room: undefined, events: [], latestNotHeld: row?.latest_not_held ?? request.latest_events };
     }
+    // A redacted event is read pruned, as Synapse's event store reads it: the ACL in force, and each event walked.
+    const version = getRoomVersion(row.room_version)!;
     return {
       room: {
         room_id: request.room_id,
         room_version: row.room_version,
         create_sender: row.create_sender,
         create_content: contentOf(row.create_event_id, row.create_pdu),
-        acl_content: contentOf(row.acl_event_id, row.acl_pdu),
+        acl_content: contentOf(row.acl_event_id, row.acl_pdu, row.acl_redacted === true ? version : undefined),
         history_visibility: row.history_visibility,
         origin_joined: row.origin_joined,
       },
-      events: row.events,
+      events: row.events.map(({ redacted, ...event }) => (redacted ? { ...event, pdu: prunedPdu(event.pdu, version) } : event)),
       latestNotHeld: row.latest_not_held,
     };
   }
@@ -180,24 +184,28 @@ interface WalkRow extends Record<string, unknown> {
   create_pdu: string | null;
   acl_event_id: string | null;
   acl_pdu: string | null;
+  acl_redacted: boolean | null;
   history_visibility: string | null;
   origin_joined: boolean;
-  events: WalkedEvent[];
+  events: (WalkedEvent & { redacted: boolean })[];
   latest_not_held: string[];
 }
 
-// Events never change, so the parsed content of a create or ACL event is cached by event ID: a request then parses
-// no JSON for room access. Cleared when full, which bounds it without bookkeeping.
+// Events never change, so the parsed content of a create or ACL event is cached by event ID (and whether it is read
+// pruned, which a later redaction changes): a request then parses no JSON for room access. Cleared when full, which
+// bounds it without bookkeeping.
 const CONTENT_CACHE_SIZE = 10_000;
 const contents = new Map<string, unknown>();
 
-function contentOf(eventId: string | null, pdu: string | null): unknown {
+/** The event's content; pruned with `redactedIn`'s redaction algorithm when a redaction applies to it. */
+function contentOf(eventId: string | null, pdu: string | null, redactedIn?: RoomVersion): unknown {
   if (eventId === null || pdu === null) return null;
-  if (contents.has(eventId)) return contents.get(eventId);
-  const parsed: unknown = JSON.parse(pdu);
+  const key = redactedIn === undefined ? eventId : `${eventId} redacted`;
+  if (contents.has(key)) return contents.get(key);
+  const parsed: unknown = JSON.parse(redactedIn === undefined ? pdu : prunedPdu(pdu, redactedIn));
   const content = isObject(parsed) ? parsed.content : null;
   if (contents.size >= CONTENT_CACHE_SIZE) contents.clear();
-  contents.set(eventId, content);
+  contents.set(key, content);
   return content;
 }
 

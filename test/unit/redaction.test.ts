@@ -4,7 +4,9 @@
  * and v11-redactions.md (v11, v12). The expected tables below are transcribed from those lists, not derived from the
  * RoomVersion flags under test.
  */
-import { redactEvent } from '../../src/core/redaction';
+import { prunedPdu, redactEvent } from '../../src/core/redaction';
+import { hasRedactLevel, redactedEventIdOf, redactionOutcome, type RedactionFacts } from '../../src/core/redaction-rules';
+import type { StateEvent } from '../../src/core/state-event';
 import { getRoomVersion, SUPPORTED_ROOM_VERSIONS, type RoomVersion } from '../../src/core/room-versions';
 
 const v = (id: string): RoomVersion => getRoomVersion(id)!;
@@ -286,5 +288,74 @@ describe('values are kept as they are', () => {
   it('keeps an empty object when every key was stripped', () => {
     expect(redactEvent({ type: 'm.room.create', content: {} }, v('1')).content).toEqual({});
     expect(redactEvent({ type: 'm.room.create', content: {} }, v('12')).content).toEqual({});
+  });
+});
+
+describe('prunedPdu: a stored PDU as it is served once redacted', () => {
+  it('is the redaction of the parsed PDU, as JSON, and pruning twice changes nothing', () => {
+    const pdu = JSON.stringify({ ...EVERY_TOP_LEVEL_KEY, content: { body: 'hi', msgtype: 'm.text' } });
+    for (const id of ALL) {
+      const once = prunedPdu(pdu, v(id));
+      expect(JSON.parse(once)).toEqual(redactEvent(JSON.parse(pdu), v(id)));
+      expect(prunedPdu(once, v(id))).toBe(once);
+    }
+  });
+});
+
+// Synapse's check_redaction (event_auth.py) and _maybe_redact_event_row (events_worker.py), as one decision.
+describe('when a redaction applies', () => {
+  const event = (fields: Partial<StateEvent>): StateEvent => ({
+    event_id: '$r:a.example', room_id: '!room:a.example', type: 'm.room.redaction', state_key: null,
+    sender: '@u:a.example', content: {}, depth: 5, origin_server_ts: 0, prev_events: [], auth_events: [], ...fields,
+  });
+  const redaction = (fields: Partial<RedactionFacts> = {}): RedactionFacts =>
+    ({ room_id: '!room:a.example', sender: '@u:a.example', rejected: false, may_redact_any: false, ...fields });
+  const target = { room_id: '!room:a.example', sender: '@v:b.example', type: 'm.room.message' };
+
+  it.each(range(1, 10))('v%s: the target is the top-level `redacts`', (id) => {
+    expect(redactedEventIdOf(event({ redacts: '$t', content: { redacts: '$c' } }), v(id))).toBe('$t');
+    expect(redactedEventIdOf(event({ content: { redacts: '$c' } }), v(id))).toBeUndefined();
+  });
+
+  it.each(range(11, 12))('v%s: the target is `content.redacts` (MSC2174)', (id) => {
+    expect(redactedEventIdOf(event({ redacts: '$t', content: { redacts: '$c' } }), v(id))).toBe('$c');
+    expect(redactedEventIdOf(event({ redacts: '$t' }), v(id))).toBeUndefined();
+  });
+
+  it('names nothing for another type or a target that is not a string', () => {
+    expect(redactedEventIdOf(event({ type: 'm.room.message', content: { redacts: '$c' } }), v('11'))).toBeUndefined();
+    expect(redactedEventIdOf(event({ content: { redacts: 5 } }), v('11'))).toBeUndefined();
+  });
+
+  it.each(ALL)('v%s: never when rejected, of another room, or of an m.room.create', (id) => {
+    const all = redaction({ may_redact_any: true, sender: '@v:b.example' });
+    expect(redactionOutcome({ ...all, rejected: true }, target, v(id))).toBe('the redaction is rejected');
+    expect(redactionOutcome(all, { ...target, room_id: '!other:a.example' }, v(id))).toBe('the redacted event is in another room');
+    expect(redactionOutcome(all, { ...target, type: 'm.room.create' }, v(id))).toBe('an m.room.create is never redacted');
+    expect(redactionOutcome(all, target, v(id))).toBe('applied');
+  });
+
+  it.each(range(1, 2))('v%s: an accepted redaction applies (the authorization rules did the domain check)', (id) => {
+    expect(redactionOutcome(redaction(), target, v(id))).toBe('applied');
+  });
+
+  it.each(range(3, 12))('v%s: below the redact level, only an event of the same server', (id) => {
+    expect(redactionOutcome(redaction(), target, v(id))).toBe('sent from another server than the redacted event, by a sender below the redact level');
+    expect(redactionOutcome(redaction({ sender: '@w:b.example' }), target, v(id))).toBe('applied');
+    expect(redactionOutcome(redaction({ may_redact_any: true }), target, v(id))).toBe('applied');
+  });
+
+  it('the redact level: 50 by default, the power levels event\'s otherwise, v12 creators always', () => {
+    const create = event({ type: 'm.room.create', state_key: '', sender: '@creator:a.example', content: { creator: '@creator:a.example' } });
+    const levels = (content: Record<string, unknown>) => event({ type: 'm.room.power_levels', state_key: '', content });
+    expect(hasRedactLevel('@u:a.example', levels({ users: { '@u:a.example': 50 } }), create, v('10'))).toBe(true);
+    expect(hasRedactLevel('@u:a.example', levels({ users: { '@u:a.example': 49 } }), create, v('10'))).toBe(false);
+    expect(hasRedactLevel('@u:a.example', levels({ redact: 0 }), create, v('10'))).toBe(true);
+    // No power levels event: the creator has 100, others 0.
+    expect(hasRedactLevel('@creator:a.example', undefined, create, v('10'))).toBe(true);
+    expect(hasRedactLevel('@u:a.example', undefined, create, v('10'))).toBe(false);
+    expect(hasRedactLevel('@creator:a.example', levels({ users: {}, redact: 1000 }), create, v('12'))).toBe(true);
+    // A level that is not one in this room version gives no power.
+    expect(hasRedactLevel('@u:a.example', levels({ users: { '@u:a.example': '100' } }), create, v('10'))).toBe(false);
   });
 });
