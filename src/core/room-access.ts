@@ -29,8 +29,10 @@ export function assertOriginMayRead(room: RoomAccessFacts, origin: string): void
   }
   const create = room.create_content;
   const creatorServer = serverNameOf(room.create_sender);
-  if (isObject(create) && create['m.federate'] === false && origin !== creatorServer) {
-    throw new MatrixError('M_FORBIDDEN', `${room.room_id} does not federate (m.federate is false)`);
+  // As Synapse's _can_federate: the room federates only when `m.federate` is absent or exactly true, so "false", 0 or
+  // null keep it on the creator's server too.
+  if (isObject(create) && Object.hasOwn(create, 'm.federate') && create['m.federate'] !== true && origin !== creatorServer) {
+    throw new MatrixError('M_FORBIDDEN', `${room.room_id} does not federate (m.federate is ${JSON.stringify(create['m.federate'])})`);
   }
   if (room.origin_joined) return;
   if (room.history_visibility === 'world_readable') return;

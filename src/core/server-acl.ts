@@ -2,7 +2,7 @@
  * Server ACLs (`m.room.server_acl`; server-server API, "Server Access Control Lists (ACLs)"). The caller decides
  * what a room without an ACL event means (the spec: allow); this evaluates the content of one that exists.
  */
-import { isIpLiteral, stripPort } from './server-name';
+import { parseServerName } from './server-name';
 import { isObject } from './json';
 
 /**
@@ -13,11 +13,15 @@ import { isObject } from './json';
  */
 export function serverAclAllows(aclContent: unknown, serverName: string): boolean {
   const content = isObject(aclContent) ? aclContent : {};
+  // Globs match the name as the grammar reads it; a name outside the grammar (`evil.com.`, `1.2.3.4.`) could dodge a
+  // deny by a spelling that a resolver reads as the denied host, so it is denied whatever the ACL says.
+  const parsed = parseServerName(serverName);
+  if (!parsed.ok) return false;
   // "the suspect server's port number must not be considered": evil.com:1234 is judged as evil.com.
-  const host = stripPort(serverName);
+  const host = parsed.serverName.hostname;
 
   const allowIpLiterals = typeof content.allow_ip_literals === 'boolean' ? content.allow_ip_literals : true;
-  if (!allowIpLiterals && isIpLiteral(host)) return false;
+  if (!allowIpLiterals && parsed.serverName.kind !== 'dns') return false;
 
   if (globs(content.deny).some((glob) => globMatches(glob, host))) return false;
   // A missing or empty `allow` "defaults to an empty list ..., effectively disallowing every server".

@@ -18,8 +18,12 @@ export interface ServerName {
 export type ServerNameResult =
   { readonly ok: true; readonly serverName: ServerName } | { readonly ok: false; readonly reason: string };
 
-// The grammar's `dns-name = 1*255dns-char` and `IPv6address = 2*45IPv6char`.
-const DNS_NAME = /^[A-Za-z0-9.-]{1,255}$/;
+// The grammar's `dns-name = 1*255dns-char`, read as Synapse reads it (VALID_HOST_REGEX in synapse/util/stringutils.py):
+// labels of letters, digits and "-" joined by single dots, so no empty label and no trailing dot. `evil.com.` and
+// `a..b` name the same hosts as `evil.com` and `a.b` to a resolver, and would slip past a server ACL that denies those.
+const DNS_CHARS = /^[A-Za-z0-9.-]{1,255}$/;
+const DNS_LABELS = /^[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*$/;
+// The grammar's `IPv6address = 2*45IPv6char`.
 const IPV6_CHARS = /^[0-9A-Fa-f:.]{2,45}$/;
 const DOTTED_NUMBERS = /^\d+\.\d+\.\d+\.\d+$/;
 const PORT = /^\d{1,5}$/;
@@ -64,7 +68,10 @@ export function parseServerName(text: string): ServerNameResult {
     }
     return { ok: true, serverName: { hostname, address: hostname, port, kind: 'ipv4' } };
   }
-  if (!DNS_NAME.test(hostname)) return invalid(`"${hostname}" is not a DNS name: letters, digits, "-" and "." only`);
+  if (!DNS_CHARS.test(hostname)) return invalid(`"${hostname}" is not a DNS name: letters, digits, "-" and "." only`);
+  if (!DNS_LABELS.test(hostname)) {
+    return invalid(`"${hostname}" is not a DNS name: labels are joined by single dots, with none at either end`);
+  }
   return { ok: true, serverName: { hostname, address: hostname, port, kind: 'dns' } };
 }
 

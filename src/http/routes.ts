@@ -11,12 +11,18 @@ import { MatrixError } from '../errors';
 import { getMissingEvents, type MissingEventsDeps } from '../service/get-missing-events';
 import { serverKeysResponse, type LocalServer } from '../service/server-keys';
 import { methodNotAllowed } from './errors';
-import { holdsSlotsUntilDone } from './rate-limit-middleware';
 import { rawBody } from './json-body';
 import type { PassThrough } from './pass-through';
+import { holdsSlotsUntilDone } from './rate-limit-middleware';
 import type { RequestHandler } from 'express';
 
 export const MISSING_EVENTS_PATH = '/_matrix/federation/v1/get_missing_events/:roomId';
+
+/**
+ * Paths match only as the spec writes them, as Synapse's servlets match `^path$`: case-sensitive, and with a trailing
+ * slash another path (`/_MATRIX/...` and `.../get_missing_events/{roomId}/` are 404 M_UNRECOGNIZED).
+ */
+const EXACT_PATHS = { caseSensitive: true, strict: true } as const;
 
 export function federationRoutes(
   deps: MissingEventsDeps,
@@ -24,7 +30,7 @@ export function federationRoutes(
   readBody: RequestHandler[],
   passThrough?: PassThrough,
 ): Router {
-  const router = Router();
+  const router = Router(EXACT_PATHS);
   router.post(MISSING_EVENTS_PATH, ...readBody, ...authenticate, holdsSlotsUntilDone(async (req: Request, res: Response) => {
     const origin = res.locals.origin as string;
     const roomId = req.params.roomId as string;
@@ -51,7 +57,7 @@ export function federationRoutes(
 }
 
 export function localServerRoutes(server: LocalServer, now: () => number, version: string): Router {
-  const router = Router();
+  const router = Router(EXACT_PATHS);
   router.get('/_matrix/key/v2/server', (_req, res) => {
     res.json(serverKeysResponse(server, now()));
   });

@@ -11,7 +11,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Driver } from 'neo4j-driver';
 import { generateSigningKey, SigningKey, signJson } from '../../src/core/signing';
-import { MAX_X_MATRIX_HEADERS, signRequest } from '../../src/core/x-matrix';
+import { authorizationHeader, MAX_X_MATRIX_HEADERS, signRequest } from '../../src/core/x-matrix';
 import { createHttpsFetchJson } from '../../src/federation/https-client';
 import { KeyFetcher } from '../../src/federation/key-fetcher';
 import { ServerDiscovery } from '../../src/federation/server-discovery';
@@ -209,6 +209,18 @@ describe('xMatrixAuth', () => {
       send('POST', PATH, [`X-Matrix origin="${origin}",sig="abc"`], JSON.stringify(content)),
     ).resolves.toEqual(unauthorized('The X-Matrix header is malformed: "key" is missing.'));
   });
+
+  it.each(['evil.invalid.', 'a..invalid', '1.2.3.4.'])(
+    'rejects the origin %s, outside the server-name grammar (a trailing dot, an empty label), fetching no key',
+    async (name) => {
+      const header = authorizationHeader({ origin: name, destination: US, key: 'ed25519:a', signature: 'A'.repeat(86) });
+      await expect(send('POST', PATH, [header], JSON.stringify(content))).resolves.toEqual(
+        unauthorized(
+          `The X-Matrix header is malformed: "origin" is not a server name: "${name}" is not a DNS name: labels are joined by single dots, with none at either end.`,
+        ),
+      );
+    },
+  );
 
   it('rejects a request for another destination', async () => {
     await expect(

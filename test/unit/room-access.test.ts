@@ -119,6 +119,18 @@ describe('assertOriginMayRead', () => {
     });
   });
 
+  it.each([
+    ['"false"', 'false'],
+    ['0', 0],
+    ['null', null],
+    ['{}', {}],
+    ['"true"', 'true'],
+  ])('takes m.federate %s as not federating, as Synapse does (only absent or exactly true federates)', (shown, value) => {
+    const room = facts({ create_content: { room_version: '10', 'm.federate': value } });
+    expect(refusal(room, 'hs2.test')).toEqual(forbidden(`${ROOM} does not federate (m.federate is ${shown})`));
+    expect(refusal(room, 'hs1.test')).toBeUndefined();
+  });
+
   it('lets any joined server read a room whose m.federate is true or absent', () => {
     expect(refusal(facts({ create_content: { 'm.federate': true } }), 'hs2.test')).toBeUndefined();
     expect(refusal(facts({ create_content: {} }), 'hs2.test')).toBeUndefined();

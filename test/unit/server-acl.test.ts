@@ -85,6 +85,14 @@ describe('serverAclAllows', () => {
     expect(serverAclAllows({ allow: ['*'], allow_ip_literals: false }, '1.2.3.example')).toBe(true);
   });
 
+  it('denies a name outside the server-name grammar, which could spell a denied host another way', () => {
+    const denyEvil = { allow: ['*'], deny: ['evil.com', '1.2.3.4'] };
+    for (const name of ['evil.com.', 'evil.com.:8448', 'evil..com', '1.2.3.4.', '1.2.3.4.:8448', '.', '', 'evil.com:port']) {
+      expect([name, serverAclAllows(denyEvil, name)]).toEqual([name, false]);
+    }
+    expect(serverAclAllows(denyEvil, 'good.org')).toBe(true);
+  });
+
   it('denies everyone when allow is missing or empty', () => {
     expect(serverAclAllows({}, 'good.org')).toBe(false);
     expect(serverAclAllows({ allow: [] }, 'good.org')).toBe(false);

@@ -36,6 +36,18 @@ describe('parseServerName', () => {
   ])('rejects %s', (text) => {
     expect(parseServerName(text).ok).toBe(false);
   });
+
+  // Synapse's grammar (VALID_HOST_REGEX): names a resolver reads as another host's, which could dodge a server ACL.
+  it.each([
+    ['evil.com.', '"evil.com." is not a DNS name: labels are joined by single dots, with none at either end'],
+    ['evil.com.:8448', '"evil.com." is not a DNS name: labels are joined by single dots, with none at either end'],
+    ['a..b', '"a..b" is not a DNS name: labels are joined by single dots, with none at either end'],
+    ['.', '"." is not a DNS name: labels are joined by single dots, with none at either end'],
+    ['.evil.com', '".evil.com" is not a DNS name: labels are joined by single dots, with none at either end'],
+    ['1.2.3.4.', '"1.2.3.4." is not a DNS name: labels are joined by single dots, with none at either end'],
+  ])('rejects %s, with a trailing dot or an empty label', (text, reason) => {
+    expect(parseServerName(text)).toEqual({ ok: false, reason });
+  });
 });
 
 describe('stripPort and isIpLiteral', () => {
