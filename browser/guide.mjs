@@ -24,11 +24,13 @@ export const SLIDES = [
     queries: ['forward-extremities', 'forks-and-merges', 'forks', 'depth-histogram'],
   },
   {
-    title: 'Gaps and rejections',
+    title: 'Gaps, rejections and redactions',
     intro: 'A <span style="color:#5F6670;font-weight:bold">missing event</span> (white) is named in '
       + '<code>prev_events</code> or <code>auth_events</code> but not imported; the events below it wait '
-      + '(state pending). Rejected events (red) failed the authorization rules.',
-    queries: ['missing-events', 'rejected-events'],
+      + '(state pending). Rejected events (red) failed the authorization rules. A redacted event (thick black '
+      + 'border, captioned <code>[redacted]</code>) is served pruned: an <code>m.room.redaction</code> that applies '
+      + 'names it (<code>[:REDACTS]</code>).',
+    queries: ['missing-events', 'rejected-events', 'redactions'],
   },
   {
     title: 'Room state',
@@ -143,7 +145,9 @@ export function guideHtml({ queries, facts = {}, roomNote, styleUrl }) {
 <code>prev_events</code>; <code>[:AUTH_EVENT]</code> (light grey) points at its <code>auth_events</code>.
 Each node is captioned with its type and sender and coloured by its kind label:</p>
 ${legend()}
-<p>A thick purple border marks an event whose state is not known yet (<code>:StatePending</code>, below a gap).
+<p>A thick purple border marks an event whose state is not known yet (<code>:StatePending</code>, below a gap);
+a thick black border and the caption <code>[redacted]</code> an event a redaction applies to (<code>:Redacted</code>:
+get_missing_events sends it pruned, as Synapse does).
 <code>(:Room)</code> and <code>(:State)</code> nodes hold the room and its states. Click a node to see all its
 properties.</p>
 <h4>1. Choose the room</h4>

@@ -12,8 +12,9 @@ import { RoomBuilder } from '../../src/generator/room-builder';
 import { loadCypher } from '../../src/store/cypher-files';
 import neo4j, { type Node, type Path } from 'neo4j-driver';
 import type { Graph } from '../../src/store/neo4j';
-import { buildEveryKindRoom } from '../helpers/every-kind-room';
+import { ALICE, buildEveryKindRoom } from '../helpers/every-kind-room';
 import { importLines, openTestGraph } from '../helpers/graph';
+import { addRedaction } from '../helpers/redaction-event';
 import { launchChromium, type Chromium } from './chromium';
 
 const ROOT = join(__dirname, '..', '..');
@@ -22,17 +23,24 @@ const QUERIES = loadCypher(['queries/newest-events', 'queries/events-per-sender'
 /** browser/style.json: GraSS as JSON, rules in order, a later matching rule overriding an earlier one. */
 const STYLE = JSON.parse(readFileSync(join(ROOT, 'browser', 'style.json'), 'utf8')) as Record<string, Record<string, string>>;
 
-/** The fill Browser gives a node with these labels under browser/style.json. */
-function fillFor(labels: readonly string[]): string {
-  let color = '';
+/** A style property Browser gives a node with these labels under browser/style.json. */
+function styleFor(labels: readonly string[], property: string): string {
+  let value = '';
   for (const [selector, props] of Object.entries(STYLE)) {
     const [tag, ...classes] = selector.split('.');
-    if (tag === 'node' && classes.every((label) => labels.includes(label)) && props.color) color = props.color;
+    if (tag === 'node' && classes.every((label) => labels.includes(label)) && props[property]) value = props[property];
   }
-  return color;
+  return value;
 }
 
-interface DrawnNode { caption: string; fill: string }
+const fillFor = (labels: readonly string[]) => styleFor(labels, 'color');
+
+/** The caption Browser draws: the style's template with `{property}` filled in from the node. */
+function captionFor(node: Node): string {
+  return styleFor(node.labels, 'caption').replace(/\{(\w+)\}/g, (_, name: string) => String(node.properties[name] ?? ''));
+}
+
+interface DrawnNode { caption: string; fill: string; stroke: string }
 
 /** The little of the DOM the page functions below use (the project compiles without the DOM library). */
 interface DomElement {
@@ -42,13 +50,15 @@ interface DomElement {
   querySelectorAll(selector: string): ArrayLike<DomElement>;
 }
 
-const byCaptionAndFill = (a: DrawnNode, b: DrawnNode) => `${a.caption}|${a.fill}`.localeCompare(`${b.caption}|${b.fill}`);
+const byCaptionAndFill = (a: DrawnNode, b: DrawnNode) => `${a.caption}|${a.fill}|${a.stroke}`.localeCompare(`${b.caption}|${b.fill}|${b.stroke}`);
 
 let graph: Graph;
 let browser: Chromium;
 let page: Page;
 const room = new RoomBuilder('10', 'browser-explore');
 const events = buildEveryKindRoom(room);
+// Alice (power 100) redacts Bob's message b2: the explorer marks it.
+const redaction = addRedaction(room, ALICE, events.b2!.event_id, [events.tail!]);
 const browserUrl = () => process.env.TEST_BROWSER_URL!;
 const guideUrl = () => process.env.TEST_GUIDE_URL!;
 const styleUrl = () => guideUrl().replace(/guide\.html$/, 'style.json');
@@ -76,6 +86,7 @@ beforeAll(async () => {
   const { problems, summary } = await importLines(graph, room.events.filter((event) => event !== events.gap));
   expect(problems).toEqual([]);
   expect([summary.rejected, summary.softFailed, summary.statePending]).toEqual([1, 1, 2]);
+  expect(summary.stored).toBe(21);
   browser = await launchChromium();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
 });
@@ -96,7 +107,7 @@ test('the connect link connects with no form, applies the room style and opens t
   await expect(page.getByText('we collect information on product usage').count()).resolves.toBe(0);
   const params = await page.locator('[data-testid="carousel"] pre[data-query="params"]').textContent();
   expect(params).toContain(`:param room_id => '${room.roomId}';`);
-  expect(params).toContain(`:param latest_events => ['${events.tail!.event_id}'];`);
+  expect(params).toContain(`:param latest_events => ['${redaction.event_id}'];`);
   await page.screenshot({ path: join(DOCS, 'explore-guide.png') });
 });
 
@@ -117,19 +128,23 @@ test('the guide sets the parameters and draws the newest events, captioned by ty
   const ends = records.flatMap((record) => [(record.get('path') as Path).start, (record.get('path') as Path).end]);
   const byId = new Map<string, Node>(ends.map((node) => [node.properties.event_id as string, node]));
   const expected: DrawnNode[] = [...byId.values()].map((node) => (
-    { caption: `${node.properties.type} ${node.properties.sender}`, fill: fillFor(node.labels) }));
-  // Every stored event of the room (the placeholder is not drawn): 20, of every kind.
-  expect(byId.size).toBe(20);
+    { caption: captionFor(node), fill: fillFor(node.labels), stroke: styleFor(node.labels, 'border-color') }));
+  // Every stored event of the room (the placeholder is not drawn): 21, of every kind, one of them redacted.
+  expect(byId.size).toBe(21);
   expect(new Set([...byId.values()].flatMap((node) => node.labels))).toEqual(new Set(
-    ['Event', 'Create', 'Membership', 'PowerLevels', 'StateEvent', 'Message', 'Rejected', 'SoftFailed', 'StatePending'],
+    ['Event', 'Create', 'Membership', 'PowerLevels', 'StateEvent', 'Message', 'Rejected', 'SoftFailed', 'StatePending', 'Redacted'],
   ));
+  expect(expected.filter((node) => node.caption.startsWith('[redacted] '))).toEqual([
+    { caption: '[redacted] m.room.message @bob:hs2.test', fill: fillFor(['Event', 'Message']), stroke: '#111111' },
+  ]);
 
-  await expect(nodes.count()).resolves.toBe(20);
+  await expect(nodes.count()).resolves.toBe(21);
   // Only the PREV_EVENT edges the query returned: Browser does not add the AUTH_EVENT edges between the nodes.
   await expect(newestFrame().locator('svg g.relationship').count()).resolves.toBe(records.length);
   const drawn: DrawnNode[] = await nodes.evaluateAll((gs) => (gs as unknown as DomElement[]).map((g) => ({
     caption: Array.from(g.querySelectorAll('text.caption')).map((t) => (t.textContent ?? '').trim()).join(' '),
     fill: g.querySelector('circle.b-outline')?.getAttribute('fill') ?? '',
+    stroke: g.querySelector('circle.b-outline')?.getAttribute('stroke') ?? '',
   })));
   expect(drawn.sort(byCaptionAndFill)).toEqual(expected.sort(byCaptionAndFill));
   // One colour per kind, the rejected topic red, the soft-failed message pink: not one pink for every event.
