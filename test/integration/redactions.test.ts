@@ -246,6 +246,24 @@ describe('redactions that never apply', () => {
   });
 });
 
+it('a redacted m.room.server_acl is read pruned, as Synapse reads it: no `allow` left, so it denies every server', async () => {
+  const r = room('11');
+  r.add({ type: 'm.room.server_acl', state_key: '', sender: ALICE, content: { allow: ['*'], deny: [] } });
+  const acl = r.events[r.events.length - 1]!;
+  const before = message(r, 'before', ALICE);
+  await importAll(r.events);
+  expect(await served(r, before)).toEqual(expected(r, before, []));
+
+  const redacting = redaction(r, ALICE, acl.event_id, [before]);
+  await importAll([redacting]);
+  const reply = await signedPost({
+    url: service.url, path: missingEventsPath(r.roomId), origin: 'hs2.test', key: identities.get('hs2.test')!,
+    destination: service.serverName, body: { latest_events: [redacting.event_id], earliest_events: [], limit: 20, min_depth: 0 },
+  });
+  expect(reply.status).toBe(403);
+  expect((reply.json as { errcode: string }).errcode).toBe('M_FORBIDDEN');
+});
+
 it('importing the same lines again changes nothing', async () => {
   const r = room('11');
   const target = message(r, 'bob', BOB);
