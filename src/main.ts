@@ -3,6 +3,7 @@
  * -> app -> listen. With NEO4J_URI unset it starts the project's local Neo4j and, into an empty database,
  * imports a generated demo room.
  */
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig, type Config } from './config';
@@ -59,12 +60,17 @@ export async function serve(): Promise<void> {
     const { database: source, rooms } = config.followSynapse;
     readiness.push(startFollower({ source, rooms, graph, logger, registry: metrics.registry }).readiness);
   }
-  if (!config.neo4j.uri) await demo(config, events, keyStore, logger, metrics);
+  const demoRoom = config.neo4j.uri ? undefined : await demo(config, events, keyStore, logger, metrics);
 
-  // Plans the hot path's queries before the first request does (about 2 s for the walk on a fresh Neo4j).
+  // Plans the hot path's queries before the first request does (about 2 s for the walk on a fresh Neo4j). Only a
+  // head start: on a host too busy to plan within the warm-up's timeout the first requests plan them instead.
   const warmUpStarted = performance.now();
-  await graph.availability?.warmUp();
-  logger.info('planned the walk', { ms: Math.round(performance.now() - warmUpStarted) });
+  try {
+    await graph.availability?.warmUp();
+    logger.info('planned the walk', { ms: Math.round(performance.now() - warmUpStarted) });
+  } catch (error) {
+    logger.warn('could not plan the walk ahead of the first request; it will plan it', { ms: Math.round(performance.now() - warmUpStarted), reason: (error as Error).message.split('\n')[0] });
+  }
 
   const { key, created } = loadOrCreateSigningKey(config.signingKeyPath);
   if (created) logger.info('generated a signing key', { path: config.signingKeyPath, key_id: key.keyId });
@@ -98,25 +104,49 @@ export async function serve(): Promise<void> {
   listening = true;
   logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName, upstream: config.upstreamFederation?.url });
   if (browserUrl) process.stderr.write(`Neo4j Browser: ${browserUrl} (connects with no authentication, applies the room style and opens the room guide)\n`);
+  // Once the service answers, so that the line works the moment it shows.
+  if (demoRoom) process.stderr.write(demoRoom);
   shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger, ops);
 }
 
-/** Imports the demo room into an empty database and tells the key fetcher its servers' keys. */
-async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKeyStore, logger: Logger, metrics: Metrics): Promise<void> {
-  if (config.demoRoomEvents === 0) return;
+/**
+ * Imports the demo room into an empty database and tells the key fetcher its servers' keys; returns the lines that
+ * introduce it (its ID and a request to try), or nothing when the database holds other rooms. An import that stopped
+ * before it finished (events stored, the room's state never settled: a crash, Ctrl-C) is run again, which stores
+ * what is missing and settles the room, instead of serving a room whose access checks read no state.
+ */
+async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKeyStore, logger: Logger, metrics: Metrics): Promise<string | undefined> {
+  if (config.demoRoomEvents === 0) return undefined;
   const keys = await ensureDemoRoomFile(DATA_DIR, config.demoRoomEvents);
-  if ((await events.roomVersions([keys.room_id])).size === 0) {
-    if ((await events.roomCount()) > 0) return;
-    const summary = await importSources(events, [demoRoomFile(DATA_DIR)]);
+  const file = demoRoomFile(DATA_DIR);
+  const stored = await events.roomImportState(keys.room_id);
+  if (stored === undefined && (await events.roomCount()) > 0) return undefined;
+  if (stored === undefined || !stored.settled || stored.events < countLines(file)) {
+    if (stored !== undefined) {
+      process.stderr.write(`The demo room's import did not finish (${stored.events} events stored, state ${stored.settled ? 'settled' : 'not settled'}): finishing it.\n`);
+    }
+    const summary = await importSources(events, [file]);
     metrics.recordImport(summary);
     logger.info('imported the demo room', { summary: describe(summary) });
   }
   await registerRoomKeys(keys, keyStore, Date.now());
   const latest = await events.latestEvent(keys.room_id);
-  process.stderr.write(
+  return (
     `Demo room ${keys.room_id} (room version ${keys.room_version}, servers ${[...keys.servers.keys()].join(', ')}).\n` +
-      `Try: npm run request -- --room '${keys.room_id}' --latest '${latest?.event_id}' --limit 5 --as hs2.test\n`,
+    `Try: npm run request -- --room '${keys.room_id}' --latest '${latest?.event_id}' --limit 5 --as hs2.test${requestTarget(config)}\n`
   );
+}
+
+/** The request command's options that reach this service when it does not run with the defaults. */
+function requestTarget(config: Config): string {
+  const defaults = loadConfig({});
+  const url = config.host !== defaults.host || config.port !== defaults.port ? ` --url http://${config.host}:${config.port}` : '';
+  const destination = config.serverName !== defaults.serverName ? ` --destination ${config.serverName}` : '';
+  return `${url}${destination}`;
+}
+
+function countLines(file: string): number {
+  return readFileSync(file, 'utf8').split('\n').filter((line) => line.trim().length > 0).length;
 }
 
 /**

@@ -63,12 +63,19 @@ async function runLive(steps: readonly Step[], stream: NodeJS.WriteStream, now: 
       title: step.title,
       task: async (_context: unknown, task: { output: string }) => {
         let last = 0;
-        await step.run((progress) => {
-          const time = now();
-          if (time - last < LIVE_INTERVAL_MS) return;
-          last = time;
-          task.output = liveLine(progress);
-        });
+        // listr2 tears a task's output down when the task ends: a report that arrives later (work the step
+        // started that finishes in the next one) must not reach it, or listr2 throws reading its gone stream.
+        let running = true;
+        try {
+          await step.run((progress) => {
+            const time = now();
+            if (!running || time - last < LIVE_INTERVAL_MS) return;
+            last = time;
+            task.output = liveLine(progress);
+          });
+        } finally {
+          running = false;
+        }
       },
     })),
     {

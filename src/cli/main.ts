@@ -3,7 +3,10 @@
  * maxtryx: the project's one command line (package.json `bin`), one subcommand per job. The `npm run` scripts
  * (import, generate, request, cypher, bench, fuzz, soak) stay as shortcuts to the same commands.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command } from 'commander';
+import { PROJECT_ROOT } from '../paths';
 import { runProgram } from './command';
 import { cypherCommand } from './cypher';
 import { followCommand } from './follow';
@@ -53,6 +56,7 @@ function loadedWhenRun(name: string, description: string, load: () => Promise<Co
 export function program(deps: ProgramDeps = LOADED): Command {
   return new Command('maxtryx')
     .description('get_missing_events on a Neo4j room graph: the service, its data and its tools')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .addCommand(
       new Command('serve')
         .description('run the service (configured by environment variables; see the README)')
@@ -80,6 +84,11 @@ export function program(deps: ProgramDeps = LOADED): Command {
       async () => (await import('./fuzz')).fuzzCommand()))
     .addCommand(loadedWhenRun('soak', 'a long steady load of valid, invalid and unauthorised requests',
       async () => (await import('./soak')).soakCommand()));
+}
+
+/** The version in package.json, which the build does not copy into dist. */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 if (require.main === module) void runProgram(program());

@@ -39,6 +39,7 @@ export async function runRequest(options: RequestOptions): Promise<RequestAnswer
   if (options.as === undefined) throw new UsageError(`--as SERVER_NAME is required: one of ${[...keys.servers.keys()].join(', ')}`);
   const key = keys.servers.get(options.as);
   if (key === undefined) throw new UsageError(`${options.keys} has no key for ${options.as}`);
+  if (options.latest.length === 0) throw new UsageError('--latest EVENT_ID is required (repeatable): the events whose prev_events to walk back from');
   const room = options.room ?? keys.room_id;
   const content: Record<string, unknown> = { latest_events: options.latest, earliest_events: options.earliest };
   if (options.limit !== undefined) content.limit = options.limit;
@@ -47,11 +48,18 @@ export async function runRequest(options: RequestOptions): Promise<RequestAnswer
   const destination = options.destination ?? config.serverName;
   const base = options.url ?? `http://${config.host}:${config.port}`;
   const authorization = signRequest({ method: 'POST', uri, origin: options.as, destination, content, key });
-  const response = await fetch(`${base}${uri}`, {
-    method: 'POST',
-    headers: { Authorization: authorization, 'Content-Type': 'application/json' },
-    body: JSON.stringify(content),
-  });
+  let response: Response;
+  try {
+    response = await fetch(`${base}${uri}`, {
+      method: 'POST',
+      headers: { Authorization: authorization, 'Content-Type': 'application/json' },
+      body: JSON.stringify(content),
+    });
+  } catch (error) {
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ...) is its cause.
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`could not reach ${base}${uri}: ${cause?.code ?? cause?.message ?? (error as Error).message} (is the service running there? --url sets where)`);
+  }
   const text = await response.text();
   try {
     return { status: response.status, body: JSON.stringify(JSON.parse(text), null, 2) };

@@ -75,9 +75,14 @@ export async function importLineSources(
         },
       })),
       // The events still waiting for their room's version, pending states and each room's current state.
+      // Its last batch is written here, so the importer's last progress reports belong to this step.
       {
         title: target instanceof EventStore ? 'Settling room states' : 'Writing the last events',
-        run: async () => void (summary = await importer.finish()),
+        run: async (stepReport: Report) => {
+          report = stepReport;
+          fraction = undefined;
+          summary = await importer.finish();
+        },
       },
     ],
     progress,

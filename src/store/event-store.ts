@@ -24,6 +24,7 @@ const QUERIES = loadCypher([
   'walk',
   'room-count',
   'room-latest-event',
+  'room-import-state',
 ]);
 
 export type ImportOutcome = 'stored' | 'unchanged' | 'conflict';
@@ -169,6 +170,14 @@ export class EventStore {
   /** The database hits of one walk, from Neo4j's PROFILE: the work the query did, whatever the machine's load. */
   async walkDbHits(request: WalkRequest, origin: string | null = null): Promise<number> {
     return readTx(this.graph, (tx) => profileDbHits(tx, QUERIES.walk, walkParameters(request, origin)));
+  }
+
+  /** How far a room's import got: its stored events and whether its current state is settled; undefined when unknown. */
+  async roomImportState(roomId: string): Promise<{ events: number; settled: boolean } | undefined> {
+    const [row] = await readTx(this.graph, (tx) =>
+      rows<{ events: number; settled: boolean }>(tx, QUERIES['room-import-state'], { room_id: roomId }),
+    );
+    return row;
   }
 
   async roomCount(): Promise<number> {
