@@ -8,7 +8,8 @@
  * Each event's state before and after it, and whether it is rejected, is computed as soon as its prev_events and
  * auth_events allow (src/importer/room-states.ts); an event below a gap is stored as pending and computed when a
  * later import fills the gap. At the end, each room touched gets its current state: the resolution of its forward
- * extremities' states.
+ * extremities' states, and its redactions whose target and verdict are both known are decided
+ * (src/importer/redactions.ts: recorded with the batch that stores them, applied whichever event came first).
  *
  * The events go to an ImportSink: the graph (an EventStore), or files for Neo4j's bulk importer
  * (src/importer/bulk-files.ts), whose rooms are settled on the graph once it holds them (`settle`).
