@@ -83,19 +83,40 @@ export function createPassThrough(options: PassThroughOptions): PassThrough {
         agent,
         signal: gone,
       });
-      const timer = setTimeout(() => upstream.destroy(new UpstreamTimeout(`no complete answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+      // One way out: the first of the answer, an error of any phase (connecting, sending, the headers, the body), a
+      // close, or the timer settles the promise. The timer and the size cap destroy the request without an error
+      // (one passed to destroy() after the headers is emitted where nothing listens any more) and say why in flags.
+      let timedOut = false;
+      let settled = false;
+      let gotResponse = false;
+      let failure: Error | undefined;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        upstream.destroy();
+      }, options.timeoutMs);
       const settle = (error: Error | undefined, answer?: Answer) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        if (error) reject(error);
+        if (timedOut) reject(new UpstreamTimeout(`no complete answer within ${options.timeoutMs} ms`));
+        else if (failure ?? error) reject(failure ?? error);
         else resolve(answer!);
       };
       upstream.on('error', (error) => settle(error));
+      // Closed with no answer and no error (node emits none for some ways of ending): still an end.
+      upstream.on('close', () => {
+        if (!gotResponse) settle(new Error('the connection closed before an answer'));
+      });
       upstream.on('response', (response) => {
+        gotResponse = true;
         const chunks: Buffer[] = [];
         let size = 0;
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > maxBytes) return void upstream.destroy(new Error(`the answer is larger than ${maxBytes} bytes`));
+          if (size > maxBytes) {
+            failure = new Error(`the answer is larger than ${maxBytes} bytes`);
+            return void upstream.destroy();
+          }
           chunks.push(chunk);
         });
         response.on('error', (error) => settle(error));

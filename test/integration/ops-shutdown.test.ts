@@ -55,7 +55,7 @@ it('answers all 30 requests in flight at SIGTERM (their bodies sent after it), r
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env, NEO4J_URI: uri, NEO4J_USER: user || '', NEO4J_PASSWORD: password, NEO4J_DATABASE: database ?? '',
-      PORT: String(port), SERVER_NAME: 'us.test', SIGNING_KEY_PATH: join(dir, 'signing.key'), LOG_LEVEL: 'info',
+      PORT: String(port), OPS_PORT: '0', SERVER_NAME: 'us.test', SIGNING_KEY_PATH: join(dir, 'signing.key'), LOG_LEVEL: 'info',
       // One origin sends all 30 at once: let the rate limits let them through.
       RC_FEDERATION_SLEEP_LIMIT: '1000', RC_FEDERATION_REJECT_LIMIT: '1000', RC_FEDERATION_CONCURRENT: '100',
     },

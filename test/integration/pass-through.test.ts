@@ -44,15 +44,27 @@ const UPSTREAM_BODY = '{"events": [ {"event_id":"$from-upstream"} ] ,\n "upstrea
 
 let graph: Graph;
 let room: RoomBuilder;
-let upstream: { server: Server; url: string; received: Received[]; answer: { status: number; headers: Record<string, string>; body: string } };
+/** How the upstream answers: whole, or its headers and half the body, then nothing more, or then a closed connection. */
+type Mode = 'whole' | 'stall-mid-body' | 'close-mid-body';
+let upstream: {
+  server: Server;
+  url: string;
+  received: Received[];
+  answer: { status: number; headers: Record<string, string>; body: string; mode: Mode };
+};
 let silent: { server: Server; url: string; sockets: Set<Socket> };
 let metrics: Metrics;
 const passThroughs: PassThrough[] = [];
-/** With the recording upstream; with no upstream; with one where nothing listens; with one that never answers. */
+/**
+ * With the recording upstream; with no upstream; with one where nothing listens; with one that never answers; with
+ * the recording upstream and a 300 ms budget; with the recording upstream and a 100-byte cap on answers.
+ */
 let service: TestService;
 let plain: TestService;
 let down: TestService;
 let stalled: TestService;
+let hurried: TestService;
+let capped: TestService;
 
 beforeAll(async () => {
   graph = await openTestGraph();
@@ -66,7 +78,7 @@ beforeAll(async () => {
 
   const tls = { key: readFileSync(join(TLS_DIR, 'localhost.key')), cert: readFileSync(join(TLS_DIR, 'localhost.crt')) };
   const received: Received[] = [];
-  const answer = { status: 200, headers: { 'content-type': 'application/json' } as Record<string, string>, body: UPSTREAM_BODY };
+  const answer = { status: 200, headers: { 'content-type': 'application/json' } as Record<string, string>, body: UPSTREAM_BODY, mode: 'whole' as Mode };
   const recording = createServer(tls, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -78,7 +90,10 @@ beforeAll(async () => {
         contentType: req.headers['content-type'],
         body: Buffer.concat(chunks),
       });
-      res.writeHead(answer.status, answer.headers).end(answer.body);
+      if (answer.mode === 'whole') return void res.writeHead(answer.status, answer.headers).end(answer.body);
+      res.writeHead(answer.status, { ...answer.headers, 'content-length': String(answer.body.length) });
+      res.write(answer.body.slice(0, answer.body.length / 2));
+      if (answer.mode === 'close-mid-body') setTimeout(() => res.socket?.destroy(), 50);
     });
   });
   upstream = { server: recording, url: await listening(recording), received, answer };
@@ -88,8 +103,8 @@ beforeAll(async () => {
   silent = { server: quiet, url: await listening(quiet), sockets };
 
   metrics = createMetrics();
-  const through = (url: string, timeoutMs = 5_000) => {
-    const created = createPassThrough({ url, verifyTls: false, timeoutMs, metrics: metrics.passThrough, logger });
+  const through = (url: string, timeoutMs = 5_000, maxAnswerBytes?: number) => {
+    const created = createPassThrough({ url, verifyTls: false, timeoutMs, maxAnswerBytes, metrics: metrics.passThrough, logger });
     passThroughs.push(created);
     return created;
   };
@@ -97,14 +112,17 @@ beforeAll(async () => {
   plain = await startTestService({ graph });
   down = await startTestService({ graph, metrics, passThrough: through(`https://127.0.0.1:${await freePort()}`) });
   stalled = await startTestService({ graph, metrics, passThrough: through(silent.url, 300) });
-  for (const s of [service, plain, down, stalled]) {
+  hurried = await startTestService({ graph, metrics, passThrough: through(upstream.url, 300) });
+  capped = await startTestService({ graph, metrics, passThrough: through(upstream.url, 5_000, 100) });
+  for (const s of [service, plain, down, stalled, hurried, capped]) {
     await registerRoomKeys({ room_id: '!keys:us.test', room_version: '10', servers: new Map([['hs1.test', identity]]) }, s.keyStore, Date.now());
   }
 }, 120_000);
 
 afterAll(async () => {
-  await Promise.all([service, plain, down, stalled].map((s) => s?.close()));
+  await Promise.all([service, plain, down, stalled, hurried, capped].map((s) => s?.close()));
   for (const p of passThroughs) p.close();
+  upstream?.server.closeAllConnections();
   for (const socket of silent?.sockets ?? []) socket.destroy();
   await Promise.all([upstream?.server, silent?.server].map((s) => new Promise((resolve) => (s ? s.close(resolve) : resolve(undefined)))));
   await graph?.driver.close();
@@ -165,13 +183,16 @@ function expectForwarded(received: Received, sent: Sent): void {
   expect(received.contentType).toBe(sent.contentType);
 }
 
+function resetUpstream(): void {
+  upstream.received.length = 0;
+  upstream.answer.status = 200;
+  upstream.answer.headers = { 'content-type': 'application/json' };
+  upstream.answer.body = UPSTREAM_BODY;
+  upstream.answer.mode = 'whole';
+}
+
 describe('with an upstream', () => {
-  beforeEach(() => {
-    upstream.received.length = 0;
-    upstream.answer.status = 200;
-    upstream.answer.headers = { 'content-type': 'application/json' };
-    upstream.answer.body = UPSTREAM_BODY;
-  });
+  beforeEach(resetUpstream);
 
   it('passes a request naming a latest event it does not hold to the homeserver, and relays the answer', async () => {
     const sent = prepare(`{ "limit": 5,"latest_events" : ["${id(9)}"],  "earliest_events": [], "min_depth": 0 }`, 2);
@@ -259,6 +280,8 @@ describe('without an upstream', () => {
 });
 
 describe('an upstream that fails', () => {
+  beforeEach(resetUpstream);
+
   it('answers 502 M_UNAVAILABLE when nothing listens there', async () => {
     const reply = await send(down, prepare(`{"latest_events":["${id(9)}"]}`));
     expect([reply.status, reply.headers['retry-after'], JSON.parse(reply.text)]).toEqual([
@@ -272,19 +295,39 @@ describe('an upstream that fails', () => {
       504, '2', { errcode: 'M_UNAVAILABLE', error: TIMED_OUT_MESSAGE },
     ]);
   });
+
+  it('answers 504 when the answer stops half-way, and 502 when its connection closes half-way: never a hang', async () => {
+    upstream.answer.mode = 'stall-mid-body';
+    const stalledBody = await send(hurried, prepare(`{"latest_events":["${id(9)}"]}`));
+    expect([stalledBody.status, JSON.parse(stalledBody.text)]).toEqual([504, { errcode: 'M_UNAVAILABLE', error: TIMED_OUT_MESSAGE }]);
+    upstream.answer.mode = 'close-mid-body';
+    const cut = await send(service, prepare(`{"latest_events":["${id(9)}"]}`));
+    expect([cut.status, JSON.parse(cut.text)]).toEqual([502, { errcode: 'M_UNAVAILABLE', error: UNREACHABLE_MESSAGE }]);
+  });
+
+  it('answers 502 for an answer larger than the cap', async () => {
+    const reply = await send(capped, prepare(`{"latest_events":["${id(9)}"]}`));
+    expect(UPSTREAM_BODY.length).toBeLessThan(100);
+    upstream.answer.body = `{"events":[],"padding":"${'x'.repeat(200)}"}`;
+    const large = await send(capped, prepare(`{"latest_events":["${id(9)}"]}`));
+    expect([reply.status, reply.text, large.status, JSON.parse(large.text)]).toEqual([
+      200, UPSTREAM_BODY, 502, { errcode: 'M_UNAVAILABLE', error: UNREACHABLE_MESSAGE },
+    ]);
+  });
 });
 
 it('counts the requests passed through by outcome, and their latency', async () => {
   const exposition = (await (await fetch(`${service.opsUrl}/metrics`)).text()).split('\n');
-  // With the upstream: the unknown event, the placeholder, the unknown room, the 429 relayed and the rate-limited
-  // test's first request (its service has metrics of its own, but the same pass-through); down: 1 failed;
-  // stalled: 1 timed out.
+  // Answered: the unknown event, the placeholder, the unknown room, the 429 relayed, the rate-limited test's first
+  // request (its service has metrics of its own, but the same pass-through) and the capped one under the cap;
+  // failed: nothing listening, the connection closed half-way, the answer over the cap; timed out: the silent
+  // upstream and the answer that stopped half-way.
   expect(exposition.filter((line) => line.startsWith('maxtryx_pass_through_requests_total{'))).toEqual([
-    'maxtryx_pass_through_requests_total{outcome="answered"} 5',
-    'maxtryx_pass_through_requests_total{outcome="failed"} 1',
-    'maxtryx_pass_through_requests_total{outcome="timed_out"} 1',
+    'maxtryx_pass_through_requests_total{outcome="answered"} 6',
+    'maxtryx_pass_through_requests_total{outcome="failed"} 3',
+    'maxtryx_pass_through_requests_total{outcome="timed_out"} 2',
   ]);
-  expect(exposition).toContain('maxtryx_pass_through_duration_seconds_count 7');
+  expect(exposition).toContain('maxtryx_pass_through_duration_seconds_count 11');
   // A homeserver's unavailability is not Neo4j's.
   expect(exposition).toContain('maxtryx_neo4j_unavailable_total 0');
 });
