@@ -91,6 +91,7 @@ describe('cypher', () => {
       'missing-events': ['room_id'],
       'newest-events': ['room_id', 'count'],
       'path-between-events': ['from_event', 'to_event'],
+      redactions: ['room_id'],
       'rejected-events': ['room_id'],
       rooms: [],
       'state-at-event': ['event_id'],
