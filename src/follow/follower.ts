@@ -2,9 +2,12 @@
  * Follows a Synapse database: imports what is there, then what Synapse persists, until stopped. One import path:
  * the stream's lines go to the same Importer as `import --from-synapse`, and each page of the stream is committed
  * in ONE transaction with the position it reaches (Importer.commit), so a crash at any moment leaves a position
- * that matches the graph; a restart resumes from it and no event is imported twice or lost. The rooms a page
- * touched are then settled (pending states, current state); they are recorded in that same transaction, so a crash
- * before settling settles them at the next start.
+ * that matches the graph; a restart resumes from it and no event is imported twice or lost. An event is served
+ * once its page has committed (its own state is computed on import). The rooms a page touched are recorded in that
+ * same transaction and settled (pending states, then the current state that room access reads) at most every
+ * `settleMs` and before the first catch-up counts as done: settling costs a few transactions per room, and doing it
+ * after every page would hold up the next one under a steady stream. A crash before settling settles them at the
+ * next start.
  *
  * Errors (the Synapse database restarted, Neo4j gone) never end it: the follower drops its connection and its
  * importer, waits (0.5 s, doubling up to 30 s) and starts again from the stored position.
@@ -18,6 +21,9 @@ import type { Graph } from '../store/neo4j';
 import { positionsBehind, START, type FollowPosition } from './follow-position';
 import type { FollowMetrics } from './follow-metrics';
 
+/** How long one round of settling may hold up the next page (see settleSome). */
+const SETTLE_BUDGET_MS = 150;
+
 export interface FollowerOptions {
   /** The Synapse database: a postgres:// URL. */
   readonly source: string;
@@ -30,6 +36,8 @@ export interface FollowerOptions {
   readonly pageSize?: number;
   /** Wait between polls once caught up (default 100 ms). */
   readonly pollMs?: number;
+  /** Rooms that got events are settled at most this often (default 1000 ms): how stale room access may be. */
+  readonly settleMs?: number;
   readonly backoffMs?: { readonly initial: number; readonly max: number };
   readonly now?: () => number;
   /** Called after each commit with the lines it committed and when (benchmarks). */
@@ -56,6 +64,9 @@ export class Follower {
   private readonly now: () => number;
   private readonly pageSize: number;
   private readonly pollMs: number;
+  private readonly settleMs: number;
+  /** Rooms with events committed since they were last settled, and since when. */
+  private readonly toSettle = new Map<string, number>();
   private readonly backoff: { initial: number; max: number };
   private readonly sourceName: string;
   private readonly caught: { promise: Promise<void>; resolve: () => void };
@@ -65,6 +76,7 @@ export class Follower {
     this.started = this.now();
     this.pageSize = options.pageSize ?? 500;
     this.pollMs = options.pollMs ?? 100;
+    this.settleMs = options.settleMs ?? 1000;
     this.backoff = { initial: options.backoffMs?.initial ?? 500, max: options.backoffMs?.max ?? 30_000 };
     this.sourceName = SynapseStream.sourceName(options.source);
     let resolve!: () => void;
@@ -133,10 +145,15 @@ export class Follower {
         onProblem: (problem) => logger.warn('follow: event not imported', { at: problem.at, problem: problem.message, severity: problem.severity }),
         now: this.now,
       });
+      this.toSettle.clear();
       if (stored !== undefined && stored.unsettled.length > 0) await this.settle(importer, store, cursors, stored.unsettled);
       if (this.firstCatchUp) logger.info('follow: catching up', { source: this.sourceName, forward: position.forward, backward: position.backward });
       for (;;) {
-        if (this.stopped) return;
+        if (this.stopped) {
+          // Leaves no room unsettled when it can: a stop between pages is a clean end.
+          if (this.toSettle.size > 0) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
+          return;
+        }
         const persisted = await stream.persistedUpTo();
         this.behind = positionsBehind(position, persisted);
         metrics?.behind.set(this.behind);
@@ -150,7 +167,10 @@ export class Follower {
         }
         healthy();
         this.lastError = undefined;
-        if (forward.full || backward.full) continue;
+        const behindStill = forward.full || backward.full;
+        if (!behindStill && this.firstCatchUp) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
+        else await this.settleSome(importer, store, cursors);
+        if (behindStill) continue;
         this.behind = positionsBehind(position, persisted);
         metrics?.behind.set(this.behind);
         metrics?.lagSeconds.set(0);
@@ -182,14 +202,17 @@ export class Follower {
     const { metrics } = this.options;
     const oldest = page.lines.reduce<number | undefined>((min, l) => (l.receivedTs !== null && (min === undefined || l.receivedTs < min) ? l.receivedTs : min), undefined);
     if (oldest !== undefined) metrics?.lagSeconds.set(Math.max(0, (this.now() - oldest) / 1000));
+    const timing = { started: this.now(), imported: 0, committed: 0 };
     const rooms = new Set<string>();
     for (const line of page.lines) {
       if (line.line === undefined) continue;
       rooms.add(line.roomId);
       await importer.importLines([line.line], `${this.sourceName}@${line.streamOrdering}`);
     }
+    timing.imported = this.now();
     await importer.commit(cursors.save(next, [...rooms], this.now()));
     const committedAt = this.now();
+    timing.committed = committedAt;
     this.position = next;
     metrics?.position.set({ direction: 'forward' }, next.forward);
     metrics?.position.set({ direction: 'backward' }, next.backward);
@@ -198,15 +221,35 @@ export class Follower {
       if (line.receivedTs !== null && direction === 'forward') metrics?.visibleDelay.observe(Math.max(0, (committedAt - line.receivedTs) / 1000));
     }
     this.options.onCommit?.(page.lines, committedAt);
-    if (rooms.size > 0) await this.settle(importer, store, cursors, [...rooms]);
+    for (const room of rooms) if (!this.toSettle.has(room)) this.toSettle.set(room, committedAt);
+    this.options.logger.debug('follow: page', {
+      direction, events: page.lines.length, rooms: rooms.size, import_ms: timing.imported - timing.started, commit_ms: committedAt - timing.imported,
+    });
     return next;
+  }
+
+  /**
+   * Settles the rooms that have waited `settleMs`, longest first, one at a time until SETTLE_BUDGET_MS has passed:
+   * a page's commit then waits for about one room's settling at most, and the other rooms follow in the next rounds.
+   */
+  private async settleSome(importer: Importer, store: EventStore, cursors: FollowCursorStore): Promise<void> {
+    const started = this.now();
+    const due = [...this.toSettle].filter(([, since]) => started - since >= this.settleMs).sort((a, b) => a[1] - b[1]);
+    for (const [room] of due) {
+      await this.settle(importer, store, cursors, [room]);
+      if (this.now() - started >= SETTLE_BUDGET_MS) return;
+    }
   }
 
   private async settle(importer: Importer, store: EventStore, cursors: FollowCursorStore, rooms: readonly string[]): Promise<void> {
     // Only rooms the graph holds: a room whose lines all wait for their m.room.create has nothing to settle yet.
+    const started = this.now();
     const stored = await store.roomVersions(rooms);
-    await importer.settle(rooms.filter((room) => stored.has(room)));
-    await cursors.settled(rooms.filter((room) => stored.has(room)));
+    const settling = rooms.filter((room) => stored.has(room));
+    await importer.settle(settling);
+    await cursors.settled(settling);
+    for (const room of rooms) this.toSettle.delete(room);
+    this.options.logger.debug('follow: settled', { rooms: settling.length, settle_ms: this.now() - started });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -238,10 +238,13 @@ Options:
   -h, --help                   display help for command
 
 Commands:
-  serve                        run the service (configured by environment
+  serve [options]              run the service (configured by environment
                                variables; see the README)
   import [options] [files...]  import federation PDUs (JSON lines, or a Synapse
                                database) into the room graph
+  follow [options]             import the rooms of a Synapse PostgreSQL
+                               database, then keep importing what Synapse
+                               persists
   generate [options]           write a real signed room as JSON lines, and its
                                servers' keys to FILE.keys.json
   request [options]            send a signed get_missing_events request
@@ -261,7 +264,7 @@ Commands:
   });
 
   it('each subcommand has --help with its options', async () => {
-    const helps = await Promise.all(['serve', 'import', 'generate', 'request', 'cypher', 'neo4j', 'bench', 'fuzz', 'soak'].map((name) => spawnCli([name, '--help'])));
+    const helps = await Promise.all(['serve', 'import', 'generate', 'request', 'cypher', 'neo4j', 'bench', 'fuzz', 'soak', 'follow'].map((name) => spawnCli([name, '--help'])));
     expect(helps.map(({ code, stdout }) => [code, stdout.split('\n')[0]])).toEqual([
       [0, 'Usage: maxtryx serve [options]'],
       [0, 'Usage: maxtryx import [options] [files...]'],
@@ -272,6 +275,7 @@ Commands:
       [0, 'Usage: maxtryx bench [options] [args...]'],
       [0, 'Usage: maxtryx fuzz [options]'],
       [0, 'Usage: maxtryx soak [options]'],
+      [0, 'Usage: maxtryx follow [options]'],
     ]);
     const options = (text: string) => [...text.matchAll(/^ {2}(--[a-z0-9-]+)/gm)].map((match) => match[1]);
     expect(options(helps[1]!.stdout)).toEqual(['--from-synapse', '--room', '--bulk', '--replace', '--neo4j-home', '--batch-size']);
@@ -282,6 +286,18 @@ Commands:
     expect(helps[6]!.stdout).toContain('maxtryx bench bulk [--events 1000000] [--room-version 10]');
     expect(options(helps[7]!.stdout)).toEqual(['--runs', '--importer-runs', '--seed']);
     expect(options(helps[8]!.stdout)).toEqual(['--seconds', '--rate', '--events', '--connections', '--measure-seconds']);
+    expect(options(helps[0]!.stdout)).toEqual(['--follow']);
+    expect(options(helps[9]!.stdout)).toEqual(['--from-synapse', '--room', '--page-size', '--poll-ms']);
+  });
+
+  it('follow refuses an SQLite database (it cannot be read while Synapse writes it): exit code 2, saying so', async () => {
+    expect(await spawnCli(['follow', '--from-synapse', '/var/lib/synapse/homeserver.db'])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        '--from-synapse must be a postgres:// URL: follow reads Synapse\'s PostgreSQL while Synapse writes it (an SQLite ' +
+        'database can only be imported once Synapse is stopped: maxtryx import --from-synapse FILE)\n',
+    });
   });
 
   it('cypher --list lists every query with its first line', async () => {
