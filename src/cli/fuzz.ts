@@ -1,7 +1,8 @@
 /**
  * npm run fuzz [-- --runs 5000 --importer-runs 200 --seed N]
- * The property-based tests of test/fuzz, many more times: random and hostile requests to the endpoint (the same
- * property, src/fuzz/endpoint-property.ts) against the configured Neo4j, with the graph's fingerprint compared
+ * The property-based tests of test/fuzz, many more times: random and hostile requests to the endpoint (bodies,
+ * paths, extra Authorization headers and Content-Encodings: src/fuzz/arbitraries.ts, src/fuzz/request-shapes.ts; the
+ * same property, src/fuzz/endpoint-property.ts) against the configured Neo4j, with the graph's fingerprint compared
  * before and after; then forged files through the importer (src/fuzz/importer-property.ts), each run's rooms
  * deleted afterwards. Prints how many cases it tried and what the answers were; exits with 1 on a failure,
  * printing the counterexample and the seed that replays it.

@@ -13,6 +13,16 @@ import { generateSigningKey } from '../core/signing';
 import { headerValue, roomPath, signing, wireBody, type Signing, type WireBody } from './arbitraries';
 import { expectedPdu, FUZZ_ORIGINS, type Fixture } from './fixture';
 import { FUZZ_SERVER_NAME } from './fuzz-service';
+import {
+  authorizationHeaders,
+  bodyEncoding,
+  encodeBody,
+  encodingAllowsSuccess,
+  extraAuthorizations,
+  extrasAllowSuccess,
+  type BodyEncoding,
+  type ExtraAuthorizations,
+} from './request-shapes';
 
 export interface FuzzRequest {
   readonly origin: string;
@@ -21,6 +31,10 @@ export interface FuzzRequest {
   readonly body: WireBody;
   readonly contentType: string;
   readonly method: 'POST' | 'PUT' | 'GET';
+  /** Authorization headers besides the request's own (src/fuzz/request-shapes.ts); none when absent. */
+  readonly extraAuthorizations?: ExtraAuthorizations;
+  /** The body's Content-Encoding; identity when absent. */
+  readonly encoding?: BodyEncoding;
 }
 
 export interface Reply {
@@ -28,9 +42,11 @@ export interface Reply {
   readonly text: string;
 }
 
-const STATUSES = new Set([200, 400, 401, 403, 404, 405, 413]);
+const STATUSES = new Set([200, 400, 401, 403, 404, 405, 413, 431]);
 const PATH_PREFIX = '/_matrix/federation/v1/get_missing_events/';
 const stranger = generateSigningKey('stranger');
+const NO_EXTRAS: ExtraAuthorizations = { headers: [], first: false };
+const IDENTITY: BodyEncoding = { kind: 'identity' };
 
 export function fuzzRequest(fixture: Fixture): fc.Arbitrary<FuzzRequest> {
   return fc.record({
@@ -40,6 +56,8 @@ export function fuzzRequest(fixture: Fixture): fc.Arbitrary<FuzzRequest> {
     body: wireBody(fixture.eventIds),
     contentType: fc.oneof(fc.constant('application/json'), headerValue),
     method: fc.oneof({ weight: 10, arbitrary: fc.constant('POST' as const) }, { weight: 1, arbitrary: fc.constantFrom('PUT' as const, 'GET' as const) }),
+    extraAuthorizations,
+    encoding: bodyEncoding,
   });
 }
 
@@ -61,9 +79,10 @@ export function endpointProperty(fixture: Fixture, url: string, tally?: Map<stri
 }
 
 export function send(url: string, request: FuzzRequest, fixture: Fixture, agent?: Agent): Promise<Reply> {
-  const bytes = wireBytes(request.body);
+  const original = wireBytes(request.body);
   const path = `${PATH_PREFIX}${request.roomPath}`;
-  const authorization = authorizationFor(request, path, bytes, fixture);
+  const authorization = authorizationFor(request, path, original, fixture);
+  const { bytes, header: contentEncoding } = encodeBody(original, request.encoding ?? IDENTITY);
   const target = new URL(url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
@@ -78,7 +97,8 @@ export function send(url: string, request: FuzzRequest, fixture: Fixture, agent?
     req.setHeader('content-type', request.contentType);
     // Framed as every client frames a body (node would send a GET's body unframed, as the start of a next request).
     if (bytes !== undefined) req.setHeader('content-length', bytes.length);
-    if (authorization !== undefined) req.setHeader('authorization', authorization);
+    if (contentEncoding !== undefined) req.setHeader('content-encoding', contentEncoding);
+    if (authorization.length > 0) req.setHeader('authorization', authorization);
     req.on('error', reject);
     req.end(bytes);
   });
@@ -97,8 +117,25 @@ function wireBytes(body: WireBody): Buffer | undefined {
   }
 }
 
+/**
+ * The Authorization headers: the X-Matrix header the request's `signing` asks for, over the body as the service will
+ * parse it (before any Content-Encoding), with the request's extra headers around it.
+ */
+function authorizationFor(request: FuzzRequest, path: string, bytes: Buffer | undefined, fixture: Fixture): string[] {
+  const signed = { method: request.method, uri: path, origin: request.origin, destination: FUZZ_SERVER_NAME, content: parsedContent(bytes), key: fixture.identities.get(request.origin)! };
+  return authorizationHeaders(ownAuthorization(request, path, bytes, fixture), request.extraAuthorizations ?? NO_EXTRAS, signed);
+}
+
+function parsedContent(bytes: Buffer | undefined): unknown {
+  try {
+    return bytes === undefined || bytes.length === 0 ? undefined : JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The X-Matrix header the request's `signing` asks for, over the body as the service will parse it. */
-function authorizationFor(request: FuzzRequest, path: string, bytes: Buffer | undefined, fixture: Fixture): string | undefined {
+function ownAuthorization(request: FuzzRequest, path: string, bytes: Buffer | undefined, fixture: Fixture): string | undefined {
   if (request.signing === 'none') return undefined;
   if (request.signing === 'garbage') return `X-Matrix origin="${request.origin}",key="ed25519:x",sig="bm90IGEgc2lnbmF0dXJl"`;
   let content: unknown;
@@ -138,6 +175,12 @@ export function checkReply(fixture: Fixture, request: FuzzRequest, reply: Reply)
   }
   if (request.method !== 'POST') return `200 to ${request.method}`;
   if (request.signing !== 'valid') return `200 to a request signed "${request.signing}"`;
+  if (!extrasAllowSuccess(request.extraAuthorizations ?? NO_EXTRAS)) return '200 to a request whose other Authorization headers should have refused it';
+  const original = wireBytes(request.body);
+  const encoding = request.encoding ?? IDENTITY;
+  if (!encodingAllowsSuccess(original, encodeBody(original, encoding), encoding)) {
+    return `200 to a request whose body its Content-Encoding does not describe (${JSON.stringify(encoding)})`;
+  }
   if (Object.keys(json).join(',') !== 'events' || !Array.isArray(json.events)) return 'a 200 whose body is not {"events": [...]}';
   let roomId: string;
   try {

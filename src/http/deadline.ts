@@ -1,8 +1,9 @@
 /**
  * The request deadline (REQUEST_DEADLINE_MS): a request not answered in time gets 503 M_UNAVAILABLE with
  * Retry-After from the error middleware, whatever it is waiting on (Neo4j starting up, a key fetch, a queue), so no
- * caller waits on us for ever. The work itself runs on to its own end (Neo4j's query timeout bounds a walk); its
- * late answer is dropped.
+ * caller waits on us for ever. Work already started runs on to its own end (Neo4j's query timeout bounds a walk),
+ * holding its rate-limit slots until then, and its late answer is dropped; a request still waiting for its turn
+ * when the deadline answers does no work at all (src/http/rate-limit-middleware.ts).
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { MatrixError } from '../errors';
