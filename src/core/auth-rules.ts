@@ -155,13 +155,18 @@ export function authorizeByAuthEvents(
   }, version);
 }
 
-/** The rules on the auth_events list, in the spec's order: duplicates, selection, rejected entries, other rooms. */
+/**
+ * The rules on the auth_events list, in the spec's order: duplicates, selection, rejected entries, other rooms; an
+ * entry that is not a state event at all first (it fails the selection rule, and has no state key to compare).
+ */
 function authEventsProblem(
   event: StateEvent,
   entries: readonly StateEvent[],
   isRejected: (eventId: string) => boolean,
   version: RoomVersion,
 ): string | undefined {
+  const notState = entries.find((entry) => entry.state_key === null);
+  if (notState !== undefined) return `auth event ${notState.event_id} is not a state event`;
   const seen = new Set<StateKey>();
   for (const entry of entries) {
     const key = stateKey(entry.type, entry.state_key ?? '');

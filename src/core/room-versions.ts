@@ -18,6 +18,8 @@ export interface RoomVersion {
   readonly redactionKeepsJoinAuthorisedVia: boolean;
   /** v11+ ("updated redaction rules", MSC2176/MSC3821/MSC3989). */
   readonly redactionV11: boolean;
+  /** v6+: every number in an event must be an integer in the canonical JSON range (no floats; MSC2540). */
+  readonly strictCanonicalJson: boolean;
   /** v12: the room ID is the create event's ID with a `!` sigil and no server name; the create event has no room_id. */
   readonly roomIdIsCreateEventId: boolean;
   /** The state resolution algorithm: v1 for room version 1, v2 for 2-11, v2.1 (MSC4297) for 12. */
@@ -60,6 +62,7 @@ function version(id: string, n: number): RoomVersion {
     redactionKeepsJoinRulesAllow: n >= 8,
     redactionKeepsJoinAuthorisedVia: n >= 9,
     redactionV11: n >= 11,
+    strictCanonicalJson: n >= 6,
     roomIdIsCreateEventId: n >= 12,
     stateResolution: n === 1 ? 'v1' : n <= 11 ? 'v2' : 'v2.1',
     auth: Object.freeze({

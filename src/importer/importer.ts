@@ -242,8 +242,10 @@ export class Importer {
       const declared = declaredRoomVersion(pdu.content);
       const version = getRoomVersion(declared);
       if (version === undefined) return this.error(at, `m.room.create declares unsupported room version "${declared}"`);
-      const roomId = roomIdOfPdu(pdu, version);
-      if (roomId === undefined) return this.error(at, 'room_id is missing or not a string');
+      // A v12 room ID is hashed from the line: a line with no canonical form is refused here like any other.
+      const room = roomIdOfPdu(pdu, version);
+      if (!room.ok) return this.error(at, room.reason);
+      const roomId = room.roomId;
       await this.lookUp(roomId);
       const known = this.versions.get(roomId);
       if (known !== undefined && known.id !== version.id) {
@@ -391,6 +393,6 @@ export class Importer {
 /** A stored event (its PDU as stored, parsed once) as the authorization rules and state resolution read it. */
 function storedStateEvent(text: string, version: RoomVersion): StateEvent | undefined {
   const pdu = JSON.parse(text) as Record<string, unknown>;
-  const result = readPdu(text, pdu, version);
+  const result = readPdu(text, pdu, version, { stored: true });
   return result.ok ? stateEventOf(result.event, pdu) : undefined;
 }

@@ -27,6 +27,12 @@ export interface StateWork {
 export class RoomStates {
   /** State events by ID (what the authorization rules and state resolution look up). */
   private readonly stateEvents = new Map<string, StateEvent>();
+  /**
+   * Events known not to be state events: one named in auth_events gets the event rejected (auth rules: an auth
+   * event whose type and state_key the selection does not name), where it used to wait for a state that never comes.
+   * IDs only (the strings `decided` holds too): every message of an import passes through here.
+   */
+  private readonly nonStateEvents = new Set<string>();
   private readonly rejected = new Set<string>();
   /** Events whose verdict is known (their state is computed, here or by an earlier import). */
   private readonly decided = new Set<string>();
@@ -69,6 +75,7 @@ export class RoomStates {
   add(event: StateEvent): void {
     if (this.decided.has(event.event_id) || this.pending.has(event.event_id)) return;
     if (event.state_key !== null) this.stateEvents.set(event.event_id, event);
+    else this.nonStateEvents.add(event.event_id);
     this.pending.set(event.event_id, event);
     this.unavailable.delete(event.event_id);
     let missing = 0;
@@ -95,6 +102,7 @@ export class RoomStates {
         continue;
       }
       if (row.rejected_reason !== null) this.rejected.add(id);
+      if (row.state_key === null) this.nonStateEvents.add(id);
       this.settle(id, this.wantState.has(id) ? this.states.get(row.state_after) : undefined);
     }
   }
@@ -107,7 +115,7 @@ export class RoomStates {
       if (event === undefined || !this.satisfied(event)) continue;
       const prevStates = event.prev_events.map((prev) => this.after.get(prev)!);
       const { verdict, before, after } = computeEventState({
-        event, version: this.version, prevStates, lookup: this.lookup, isRejected: this.isRejected,
+        event, version: this.version, prevStates, lookup: this.authLookup, isRejected: this.isRejected,
       });
       this.keep(before);
       this.keep(after);
@@ -186,13 +194,29 @@ export class RoomStates {
     return 1;
   }
 
-  /** Whether every prev event has a state and every auth event a verdict (and its content, for the auth rules). */
+  /**
+   * Whether every prev event has a state and every auth event a verdict and its content, for the auth rules (or is
+   * known not to be a state event, which the rules reject).
+   */
   private satisfied(event: StateEvent): boolean {
     return (
       event.prev_events.every((id) => this.after.has(id)) &&
-      event.auth_events.every((id) => this.decided.has(id) && this.stateEvents.has(id))
+      event.auth_events.every((id) => this.decided.has(id) && (this.stateEvents.has(id) || this.nonStateEvents.has(id)))
     );
   }
+
+  /**
+   * The lookup the authorization rules read an event's auth_events through: the state events, and for an event
+   * that is not one, what the rules need to reject it (its ID and room, and no state_key; its type is not kept).
+   */
+  private readonly authLookup = (eventId: string): StateEvent | undefined => {
+    const found = this.stateEvents.get(eventId);
+    if (found !== undefined || !this.nonStateEvents.has(eventId)) return found;
+    return {
+      event_id: eventId, room_id: this.roomId, type: '', state_key: null, sender: '', content: {}, depth: 0, origin_server_ts: 0,
+      prev_events: [], auth_events: [],
+    };
+  };
 
   private settle(eventId: string, after: RoomState | undefined): void {
     this.decided.add(eventId);

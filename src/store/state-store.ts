@@ -36,6 +36,8 @@ export interface EventStateRow {
 export interface StoredEventState {
   readonly event_id: string;
   readonly room_id: string;
+  /** Null for an event that is not a state event. */
+  readonly state_key: string | null;
   readonly state_before: string | null;
   readonly state_after: string | null;
   readonly rejected_reason: string | null;

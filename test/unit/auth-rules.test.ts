@@ -710,6 +710,15 @@ describe('authorizeByAuthEvents', () => {
     expectVerdict(check(r, event, authEvents), /auth event \S+ \(m.room.join_rules, ""\) is not in the auth events selection/);
   });
 
+  it.each(ALL)('v%s: an auth event that is not a state event is rejected, even of a selected type (issue 19, item 9)', (v) => {
+    const r = room(v);
+    const [event, authEvents] = withAuthEvents(r, ev(r, 'm.room.message', null, CAROL, {}), messageKeys);
+    const notState = ev(r, 'm.room.power_levels', null, CAROL, {});
+    const listed = authEvents.filter((e) => e.type !== 'm.room.power_levels');
+    const cited = { ...event, auth_events: [...listed.map((e) => e.event_id), notState.event_id] };
+    expect(check(r, cited, [...listed, notState])).toEqual({ allowed: false, reason: `auth event ${notState.event_id} is not a state event` });
+  });
+
   it.each(ALL)('v%s: another user\'s membership is not in a message\'s selection', (v) => {
     const r = room(v);
     const [event, authEvents] = withAuthEvents(r, ev(r, 'm.room.message', null, CAROL, {}), [...messageKeys, ['m.room.member', BOB]]);
