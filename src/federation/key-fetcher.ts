@@ -150,7 +150,7 @@ export class KeyFetcher {
     this.failureBackoffMs = options.failureBackoffMs ?? 60_000;
     this.maxFailureBackoffMs = options.maxFailureBackoffMs ?? 60 * 60_000;
     this.maxCachedServers = options.maxCachedServers ?? 10_000;
-    this.maxWaiting = options.maxWaiting ?? 64;
+    this.maxWaiting = options.maxWaiting ?? 32;
   }
 
   /**
