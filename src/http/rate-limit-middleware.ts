@@ -17,8 +17,9 @@ import { authenticatedOrigin } from './x-matrix-auth';
 export function federationRateLimit(limiter: FederationRateLimiter): RequestHandler {
   return (_req, res, next) => {
     const origin = authenticatedOrigin(res);
-    limiter.acquire(origin).then(
+    limiter.acquire(origin, closed(res)).then(
       (acquired) => {
+        if (acquired.ok && acquired.abandoned === true) return;
         if (!acquired.ok) {
           res.setHeader('Retry-After', String(Math.ceil(acquired.retryAfterMs / 1000)));
           return next(
@@ -39,8 +40,9 @@ export function federationRateLimit(limiter: FederationRateLimiter): RequestHand
 export function oneWalkPerRoom(linearizer: KeyedSemaphore = new KeyedSemaphore(1)): RequestHandler {
   return (req, res, next) => {
     const key = `${authenticatedOrigin(res)}\u0000${String(req.params.roomId)}`;
-    linearizer.acquire(key).then(
+    linearizer.acquire(key, closed(res)).then(
       (release) => {
+        if (release === undefined) return;
         if (hold(res, release)) next();
       },
       (error: unknown) => next(error),
@@ -104,6 +106,24 @@ function hold(res: Response, release: () => void): boolean {
   }
   slots.releases.push(release);
   return true;
+}
+
+const closeSignals = new WeakMap<Response, AbortSignal>();
+
+/**
+ * Aborts when the response closes (the caller hung up, or the request was answered, by the deadline say): a request
+ * still queued for a slot then leaves the queue rather than keep its body in memory until its turn.
+ */
+function closed(res: Response): AbortSignal {
+  let signal = closeSignals.get(res);
+  if (signal === undefined) {
+    const controller = new AbortController();
+    if (res.closed) controller.abort();
+    else res.once('close', () => controller.abort());
+    signal = controller.signal;
+    closeSignals.set(res, signal);
+  }
+  return signal;
 }
 
 /** The caller hung up, or the request was answered already (the deadline's 503): nothing it asked for is wanted. */

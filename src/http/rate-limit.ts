@@ -76,8 +76,14 @@ export class KeyedSemaphore {
     if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, not ${limit}`);
   }
 
-  /** Resolves, once the key has a free slot, with the function that frees it (calling it twice frees it once). */
-  acquire(key: string): Promise<() => void> {
+  /**
+   * Resolves, once the key has a free slot, with the function that frees it (calling it twice frees it once). When
+   * `signal` aborts first (the caller hung up), the place in the queue is given up and the promise resolves with
+   * undefined: a request nobody waits for should not keep its body in memory until its turn.
+   */
+  acquire(key: string): Promise<() => void>;
+  acquire(key: string, signal: AbortSignal | undefined): Promise<(() => void) | undefined>;
+  acquire(key: string, signal?: AbortSignal): Promise<(() => void) | undefined> {
     let slot = this.slots.get(key);
     if (slot === undefined) {
       slot = { active: 0, waiting: [] };
@@ -95,7 +101,21 @@ export class KeyedSemaphore {
       entry.active += 1;
       return Promise.resolve(release);
     }
-    return new Promise((resolve) => entry.waiting.push(() => resolve(release)));
+    if (signal?.aborted === true) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const waiter = () => {
+        signal?.removeEventListener('abort', abandon);
+        resolve(release);
+      };
+      const abandon = () => {
+        const at = entry.waiting.indexOf(waiter);
+        if (at < 0) return;
+        entry.waiting.splice(at, 1);
+        resolve(undefined);
+      };
+      signal?.addEventListener('abort', abandon, { once: true });
+      entry.waiting.push(waiter);
+    });
   }
 
   /** How many hold a slot of `key`, and how many wait for one. */
@@ -119,7 +139,9 @@ export const realClock: RateLimitClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-export type Acquired = { readonly ok: true; readonly release: () => void } | { readonly ok: false; readonly retryAfterMs: number };
+export type Acquired =
+  | { readonly ok: true; readonly release: () => void; readonly abandoned?: true }
+  | { readonly ok: false; readonly retryAfterMs: number };
 
 /** The window and the per-origin concurrency together, in Synapse's order: count, delay, then queue for a slot. */
 export class FederationRateLimiter {
@@ -135,7 +157,8 @@ export class FederationRateLimiter {
     this.slots = new KeyedSemaphore(settings.concurrent);
   }
 
-  async acquire(origin: string): Promise<Acquired> {
+  /** `signal`: as KeyedSemaphore.acquire's; a request that gave up its place gets `abandoned` and holds no slot. */
+  async acquire(origin: string, signal?: AbortSignal): Promise<Acquired> {
     const now = this.clock.now();
     if (now - this.lastPruneTs >= this.settings.windowMs) {
       this.window.prune(now);
@@ -144,7 +167,8 @@ export class FederationRateLimiter {
     const admission = this.window.admit(origin, now);
     if (!admission.ok) return admission;
     if (admission.delayMs > 0) await this.clock.sleep(admission.delayMs);
-    return { ok: true, release: await this.slots.acquire(origin) };
+    const release = await this.slots.acquire(origin, signal);
+    return release === undefined ? { ok: true, release: () => {}, abandoned: true } : { ok: true, release };
   }
 
   /** Origins with requests in the window, and with requests running or queued: what the limiter keeps in memory. */

@@ -127,6 +127,30 @@ describe('KeyedSemaphore', () => {
     expect(semaphore.size).toBe(0);
   });
 
+  it('lets a waiter whose signal aborts leave the queue, resolving undefined; the next in line gets the slot', async () => {
+    const semaphore = new KeyedSemaphore(1);
+    const first = await semaphore.acquire('k');
+    const gone = new AbortController();
+    const leaving = semaphore.acquire('k', gone.signal);
+    const staying = semaphore.acquire('k', new AbortController().signal);
+    expect(semaphore.load('k')).toEqual({ active: 1, waiting: 2 });
+    gone.abort();
+    await expect(leaving).resolves.toBeUndefined();
+    expect(semaphore.load('k')).toEqual({ active: 1, waiting: 1 });
+    first();
+    const second = await staying;
+    expect(typeof second).toBe('function');
+    expect(semaphore.load('k')).toEqual({ active: 1, waiting: 0 });
+    second!();
+    expect(semaphore.size).toBe(0);
+    // Already aborted: no place in the queue at all; a free slot is still taken, since its holder may yet run.
+    const aborted = AbortSignal.abort();
+    const free = await semaphore.acquire('k', aborted);
+    await expect(semaphore.acquire('k', aborted)).resolves.toBeUndefined();
+    expect(semaphore.load('k')).toEqual({ active: 1, waiting: 0 });
+    free!();
+  });
+
   it('with a limit of 1 is a linearizer: the second holder waits for the first', async () => {
     const linearizer = new KeyedSemaphore(1);
     const first = await linearizer.acquire('hs2.test\u0000!room:hs1.test');
