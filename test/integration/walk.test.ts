@@ -118,6 +118,24 @@ describe('the walk', () => {
     expect(await walk(r, { latest_events: [tip.event_id], limit: 5 })).toEqual(['a', 'deep-parent', 'shallow1', 'shallow2', 'deep']);
   });
 
+  it('returns each event of a wide level once, however many latest events name it, and never a latest event (issue 19, item 8)', async () => {
+    const r = room('wide-level');
+    const base = message(r, 'base');
+    const level = Array.from({ length: 30 }, (_, i) => message(r, `w${i}`, [base]));
+    // Each level event is named by two tips; tip6 names tip0 (a latest event, so never returned) and w0 again.
+    const tips = Array.from({ length: 6 }, (_, i) => message(r, `tip${i}`, Array.from({ length: 10 }, (_, k) => level[(5 * i + k) % 30]!)));
+    tips.push(message(r, 'tip6', [tips[0]!, level[0]!]));
+    await store_(r);
+    const byId = (x: BuiltEvent, y: BuiltEvent) => (x.event_id < y.event_id ? -1 : 1);
+    const byAge = (x: BuiltEvent, y: BuiltEvent) => x.depth - y.depth || Number(x.pdu.origin_server_ts) - Number(y.pdu.origin_server_ts) || byId(x, y);
+    const name = (event: BuiltEvent) => (event.pdu.content as { body: string }).body;
+    const latest = tips.map((tip) => tip.event_id);
+    // The level is 30 wide and holds no tip: the 20 smallest event IDs of it at limit 20 (one depth), all 30 at 30.
+    expect(await walk(r, { latest_events: latest, limit: 20 })).toEqual([...level].sort(byId).slice(0, 20).sort(byAge).map(name));
+    expect(await walk(r, { latest_events: latest, limit: 30 })).toEqual([...level].sort(byAge).map(name));
+    expect(await walk(r, { latest_events: latest, limit: 31 })).toEqual(['base', ...[...level].sort(byAge).map(name)]);
+  });
+
   it('treats duplicates in the request as one', async () => {
     const r = room('duplicates');
     const a = message(r, 'a');
