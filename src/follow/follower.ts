@@ -148,6 +148,14 @@ export class Follower {
       this.toSettle.clear();
       if (stored !== undefined && stored.unsettled.length > 0) await this.settle(importer, store, cursors, stored.unsettled);
       if (this.firstCatchUp) logger.info('follow: catching up', { source: this.sourceName, forward: position.forward, backward: position.backward });
+      const start = await stream.persistedUpTo();
+      if (start.forward < position.forward || start.backward > position.backward) {
+        // A database restored from a backup, or another one at the same address: what it writes below the stored
+        // position would never be read. Said once per connection; the operator decides (delete the cursor node).
+        logger.warn('follow: the stored position is ahead of what the database has persisted (restored, or another database?); positions up to it are not read again', {
+          source: this.sourceName, stored: position, persisted: start,
+        });
+      }
       for (;;) {
         if (this.stopped) {
           // Leaves no room unsettled when it can: a stop between pages is a clean end.

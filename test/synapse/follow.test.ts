@@ -325,6 +325,45 @@ describe('maxtryx follow on a real Synapse on PostgreSQL', () => {
     }
   });
 
+  it('serve --follow: the service follows in its own process; /ready waits for the catch-up, /metrics shows the lag', async () => {
+    buildDist();
+    const [port, opsPort] = [await freePort(), await freePort()];
+    const { uri, user, password, database } = testNeo4j();
+    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--follow', url], {
+      cwd: PROJECT_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env, NEO4J_URI: uri, NEO4J_USER: user || '', NEO4J_PASSWORD: password, NEO4J_DATABASE: database ?? '',
+        PORT: String(port), OPS_PORT: String(opsPort), SERVER_NAME: 'us.test', SIGNING_KEY_PATH: join(dir, 'serve-signing.key'), LOG_LEVEL: 'info',
+      },
+    });
+    let log = '';
+    child.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    child.stdout!.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise((done) => child.once('exit', done));
+    try {
+      const deadline = Date.now() + 120_000;
+      while ((await fetch(`http://127.0.0.1:${opsPort}/ready`).then((r) => r.status, () => 0)) !== 200) {
+        if (Date.now() > deadline) throw new Error(`serve --follow never became ready:\n${log}`);
+        await sleep(200);
+      }
+      expect(log).toContain('"message":"follow: caught up"');
+      const sent = await alice.send(first, 'while serve follows');
+      await untilInStep([first]);
+      expect((await graphEvents(first)).has(sent)).toBe(true);
+      const metrics = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+      expect(metrics).toMatch(/^maxtryx_follow_caught_up 1$/m);
+      expect(metrics).toMatch(/^maxtryx_follow_events_behind 0$/m);
+      expect(metrics).toMatch(/^maxtryx_follow_lag_seconds 0$/m);
+      expect(metrics).toMatch(/^maxtryx_follow_events_total\{direction="forward"\} [1-9]\d*$/m);
+      // Only on the ops listener, as the service's own metrics.
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  });
+
   it('kill -9 at random moments under a steady stream, then a restart: every event exactly once, the graph a clean import leaves', async () => {
     buildDist();
     // Rooms without redactions: a clean import gives a redacted event pruned, where the follower stored it whole

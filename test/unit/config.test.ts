@@ -90,3 +90,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 });
+
+describe('FOLLOW_SYNAPSE_DATABASE (serve --follow)', () => {
+  it('is a postgres:// URL, with the rooms of FOLLOW_SYNAPSE_ROOMS (comma-separated, all rooms when unset)', () => {
+    expect(loadConfig({}).followSynapse).toBeUndefined();
+    expect(loadConfig({ FOLLOW_SYNAPSE_DATABASE: 'postgresql://synapse:pw@db:5432/synapse' }).followSynapse).toEqual({
+      database: 'postgresql://synapse:pw@db:5432/synapse', rooms: [],
+    });
+    expect(loadConfig({ FOLLOW_SYNAPSE_DATABASE: 'postgres://db/synapse', FOLLOW_SYNAPSE_ROOMS: '!a:hs1, !b:hs1' }).followSynapse).toEqual({
+      database: 'postgres://db/synapse', rooms: ['!a:hs1', '!b:hs1'],
+    });
+  });
+
+  it('refuses an SQLite path: follow reads only PostgreSQL', () => {
+    expect(() => loadConfig({ FOLLOW_SYNAPSE_DATABASE: '/var/lib/synapse/homeserver.db' })).toThrow(
+      'FOLLOW_SYNAPSE_DATABASE is invalid: with value "/var/lib/synapse/homeserver.db" fails to match the postgres://... pattern',
+    );
+  });
+});
