@@ -132,35 +132,6 @@ export function usableUntil(validUntilTs: number, fetchedTs: number): number {
 }
 
 /**
- * The public key `keyId` of `keys` if it may verify a signature made at `atTs`: a current key until the
- * response's usable end, an old key only before its `expired_ts`, and old keys only when `allowOldKeys` (the spec
- * says they "are only valid for signing events", not requests).
- */
-export function findVerifyKey(
-  keys: ServerKeys,
-  fetchedTs: number,
-  keyId: string,
-  atTs: number,
-  allowOldKeys: boolean,
-): KeyMatch {
-  const current = keys.verifyKeys.get(keyId);
-  if (current !== undefined) {
-    const until = usableUntil(keys.validUntilTs, fetchedTs);
-    return atTs <= until
-      ? { ok: true, publicKey: current }
-      : fail(`key ${keyId} of ${keys.serverName} is valid only until ${until}`);
-  }
-  const old = keys.oldVerifyKeys.get(keyId);
-  if (old !== undefined) {
-    if (!allowOldKeys) return fail(`key ${keyId} of ${keys.serverName} is an old key, which may not sign requests`);
-    return atTs < old.expiredTs
-      ? { ok: true, publicKey: old.publicKey }
-      : fail(`key ${keyId} of ${keys.serverName} expired at ${old.expiredTs}`);
-  }
-  return fail(`unknown key ${keyId} of ${keys.serverName}`);
-}
-
-/**
  * One key of a server as we hold it: of every response that listed this key ID, the one valid the longest, as
  * Synapse's keyring keeps keys (per key ID, the highest valid_until_ts wins). So a stale answer, say a notary's
  * from last week, never replaces what a fresher one told us, and it is never used for a signature made now.

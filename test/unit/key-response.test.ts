@@ -1,6 +1,14 @@
 /** Checking key responses and choosing keys (server-server API, "Retrieving server keys"), with no network. */
 import { signingKeyFromSeed, signJson } from '../../src/core/signing';
-import { checkKeyResponse, checkNotarySignature, findVerifyKey, usableUntil } from '../../src/federation/key-response';
+import {
+  checkKeyResponse,
+  checkNotarySignature,
+  heldKeysOf,
+  lookUpHeldKey,
+  mergeHeldKeys,
+  type ServerKeys,
+  usableUntil,
+} from '../../src/federation/key-response';
 import { SPEC_KEY } from '../helpers/spec-signing-key';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -93,8 +101,12 @@ describe('checkKeyResponse', () => {
   });
 });
 
-describe('findVerifyKey', () => {
+describe('lookUpHeldKey', () => {
   const keys = keysOf(signJson(response(), 'a.example', key1));
+  /** The keys of one response fetched at `fetchedTs`, as the key fetcher holds them. */
+  const held = (serverKeys: ServerKeys, fetchedTs: number = NOW) => heldKeysOf(serverKeys, fetchedTs, `fetched at ${fetchedTs}`);
+  const findVerifyKey = (serverKeys: ServerKeys, fetchedTs: number, keyId: string, atTs: number, allowOldKeys: boolean) =>
+    lookUpHeldKey(held(serverKeys, fetchedTs), 'a.example', keyId, atTs, allowOldKeys);
 
   it('uses a current key until valid_until_ts', () => {
     expect(findVerifyKey(keys, NOW, key1.keyId, NOW + DAY, false)).toEqual({ ok: true, publicKey: key1.publicKey });
@@ -131,6 +143,25 @@ describe('findVerifyKey', () => {
       ok: false,
       reason: 'unknown key ed25519:nope of a.example',
     });
+  });
+
+  it('keeps, for each key ID, the version valid the longest, whatever order the responses come in (issue 19, item 11)', () => {
+    const fresh = held(keys, NOW); // key1 until NOW + DAY
+    // A notary's copy from a week ago: key1 valid until 6 days ago, key2 then current.
+    const staleJson = response({
+      valid_until_ts: NOW - 6 * DAY,
+      verify_keys: { [key1.keyId]: { key: key1.publicKey }, [key2.keyId]: { key: key2.publicKey } },
+    });
+    const stale = held(keysOf(signJson(signJson(staleJson, 'a.example', key1), 'a.example', key2)), NOW - 7 * DAY);
+    for (const merged of [mergeHeldKeys(fresh, stale), mergeHeldKeys(stale, fresh)]) {
+      expect(merged.get(key1.keyId)).toEqual({ publicKey: key1.publicKey, validUntilTs: NOW + DAY, old: false, source: `fetched at ${NOW}` });
+      // key2 is known only from the stale copy: usable for what it signed then, not for a request now.
+      expect(lookUpHeldKey(merged, 'a.example', key2.keyId, NOW - 6 * DAY, false)).toEqual({ ok: true, publicKey: key2.publicKey });
+      expect(lookUpHeldKey(merged, 'a.example', key2.keyId, NOW, false)).toEqual({
+        ok: false,
+        reason: `key ed25519:2 of a.example is valid only until ${NOW - 6 * DAY}`,
+      });
+    }
   });
 });
 
