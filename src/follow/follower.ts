@@ -156,52 +156,66 @@ export class Follower {
           source: this.sourceName, stored: position, persisted: start,
         });
       }
-      for (;;) {
-        if (this.stopped) {
-          // Leaves no room unsettled when it can: a stop between pages is a clean end.
-          if (this.toSettle.size > 0) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
-          return;
+      // Settling (Neo4j only) runs while the next poll waits and reads Synapse (PostgreSQL only); it is awaited
+      // before anything else uses the importer, so the two never touch the importer's rooms at once.
+      let settling: Promise<void> = Promise.resolve();
+      try {
+        for (;;) {
+          if (this.stopped) {
+            await settling;
+            // Leaves no room unsettled when it can: a stop between pages is a clean end.
+            if (this.toSettle.size > 0) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
+            return;
+          }
+          const persisted = await stream.persistedUpTo();
+          this.behind = positionsBehind(position, persisted);
+          metrics?.behind.set(this.behind);
+          const forward = await stream.forwardPage(position, persisted.forward, this.pageSize);
+          if (forward.reached !== position.forward || forward.lines.length > 0) {
+            await settling;
+            position = await this.apply(importer, cursors, forward, { forward: forward.reached, backward: position.backward }, 'forward');
+          }
+          const backward = await stream.backwardPage(position, persisted.backward, this.pageSize);
+          if (backward.reached !== position.backward || backward.lines.length > 0) {
+            await settling;
+            position = await this.apply(importer, cursors, backward, { forward: position.forward, backward: backward.reached }, 'backfill');
+          }
+          healthy();
+          this.lastError = undefined;
+          const behindStill = forward.full || backward.full;
+          await settling;
+          if (!behindStill && this.firstCatchUp) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
+          else {
+            settling = this.settleSome(importer, store, cursors);
+            // Its error is thrown where it is awaited; until then it must not count as unhandled.
+            settling.catch(() => undefined);
+          }
+          if (behindStill) continue;
+          this.behind = positionsBehind(position, persisted);
+          metrics?.behind.set(this.behind);
+          metrics?.lagSeconds.set(0);
+          if (this.firstCatchUp) {
+            this.firstCatchUp = false;
+            this.caughtUpOnce = true;
+            metrics?.caughtUp.set(1);
+            logger.info('follow: caught up', {
+              source: this.sourceName, forward: position.forward, backward: position.backward, seconds: (this.now() - this.started) / 1000,
+            });
+            this.caught.resolve();
+          }
+          await this.sleep(this.pollMs);
         }
-        const persisted = await stream.persistedUpTo();
-        this.behind = positionsBehind(position, persisted);
-        metrics?.behind.set(this.behind);
-        const forward = await stream.forwardPage(position, persisted.forward, this.pageSize);
-        if (forward.reached !== position.forward || forward.lines.length > 0) {
-          position = await this.apply(importer, store, cursors, forward, { forward: forward.reached, backward: position.backward }, 'forward');
-        }
-        const backward = await stream.backwardPage(position, persisted.backward, this.pageSize);
-        if (backward.reached !== position.backward || backward.lines.length > 0) {
-          position = await this.apply(importer, store, cursors, backward, { forward: position.forward, backward: backward.reached }, 'backfill');
-        }
-        healthy();
-        this.lastError = undefined;
-        const behindStill = forward.full || backward.full;
-        if (!behindStill && this.firstCatchUp) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
-        else await this.settleSome(importer, store, cursors);
-        if (behindStill) continue;
-        this.behind = positionsBehind(position, persisted);
-        metrics?.behind.set(this.behind);
-        metrics?.lagSeconds.set(0);
-        if (this.firstCatchUp) {
-          this.firstCatchUp = false;
-          this.caughtUpOnce = true;
-          metrics?.caughtUp.set(1);
-          logger.info('follow: caught up', {
-            source: this.sourceName, forward: position.forward, backward: position.backward, seconds: (this.now() - this.started) / 1000,
-          });
-          this.caught.resolve();
-        }
-        await this.sleep(this.pollMs);
+      } finally {
+        await settling.catch(() => undefined);
       }
     } finally {
       await stream.close().catch(() => undefined);
     }
   }
 
-  /** Imports a page and commits it with the position it reaches, then settles its rooms. */
+  /** Imports a page and commits it with the position it reaches; its rooms are settled later. */
   private async apply(
     importer: Importer,
-    store: EventStore,
     cursors: FollowCursorStore,
     page: StreamPage,
     next: FollowPosition,
