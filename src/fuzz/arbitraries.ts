@@ -19,6 +19,16 @@ export const hostileNumber: fc.Arbitrary<number> = fc.oneof(
   fc.constantFrom(0, -0, -1, 1, 20, 21, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, -(2 ** 53), 1e21, 1e308, -1e308, 5e-324, 0.5, 1.5),
 );
 
+/**
+ * Numbers as written that JSON.parse reads as integers or floats but canonical JSON has no form for (issue 19,
+ * item 6): a fraction or an exponent (`1.0`, `1e0`, `10e-1`, `1.7e12`), or an integer beyond 2^53-1. Text, since
+ * JSON.stringify would write 1.0 as 1.
+ */
+export const nonCanonicalNumberText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom('1.0', '1e0', '10e-1', '5.0', '1.7e12', '-0.0', '1E2', '1e+2', '0.5', '9007199254740992', '-9007199254740992', '123456789012345678901234567890', '1e400'),
+  fc.tuple(fc.integer({ min: -1000, max: 1_000_000 }), fc.constantFrom('.0', '.5', 'e0', 'e3', 'E-1')).map(([n, tail]) => `${n}${tail}`),
+);
+
 /** An event ID a caller might send: one of the fixture's, well-formed but unknown, or malformed. */
 export function eventIdLike(known: readonly string[]): fc.Arbitrary<string> {
   return fc.oneof(
@@ -81,7 +91,7 @@ export function wireBody(known: readonly string[]): fc.Arbitrary<WireBody> {
     kind: 'text' as const,
     text: `{"latest_events":${JSON.stringify([a])},"limit":3,"latest_events":${JSON.stringify([b])},"limit":${JSON.stringify(n) ?? 'null'}}`,
   }));
-  const hugeNumbers = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '0.1e-400', '-0').map((n) => ({
+  const hugeNumbers = fc.oneof(fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '0.1e-400', '-0'), nonCanonicalNumberText).map((n) => ({
     kind: 'text' as const,
     text: `{"latest_events":${JSON.stringify(known.slice(0, 1))},"limit":${n},"min_depth":${n}}`,
   }));

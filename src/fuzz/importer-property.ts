@@ -1,9 +1,10 @@
 /**
  * The importer's property, shared by test/fuzz and `npm run fuzz`: a file forged from a real room (lines of
  * garbage, events moved into another room, prev_events cycles, a level hundreds of events wide, fields replaced by
- * hostile values, lines repeated, dropped and shuffled) imports without a crash, and afterwards the endpoint still
- * answers every walk from the file's events with no 5xx and with events of the requested room only. Each run's
- * rooms are deleted afterwards.
+ * hostile values, numbers written as floats or beyond 2^53, prev_events and auth_events lists up to 20,000 long,
+ * lines repeated, dropped and shuffled) imports without a crash, and afterwards the endpoint still answers every walk
+ * from the file's events with no 5xx, with events of the requested room only, and with no number canonical JSON
+ * cannot hold (such a line is refused at import: issue 19, item 6). Each run's rooms are deleted afterwards.
  */
 import fc from 'fast-check';
 import { computeEventId } from '../core/event-hashes';
@@ -13,7 +14,8 @@ import { RoomBuilder, type BuiltEvent } from '../generator/room-builder';
 import { Importer } from '../importer/importer';
 import { EventStore } from '../store/event-store';
 import type { Graph } from '../store/neo4j';
-import { hostileString, hostileValue } from './arbitraries';
+import { firstNonCanonicalNumber } from '../core/json-numbers';
+import { hostileString, hostileValue, nonCanonicalNumberText } from './arbitraries';
 import { send, type Reply } from './endpoint-property';
 import type { Fixture } from './fixture';
 import { deleteRoom } from './graph-fingerprint';
@@ -27,6 +29,8 @@ type Mutation =
   | { readonly kind: 'move'; readonly index: number }
   | { readonly kind: 'cycle'; readonly from: number; readonly to: number }
   | { readonly kind: 'field'; readonly index: number; readonly field: string; readonly value: unknown }
+  | { readonly kind: 'number'; readonly index: number; readonly field: 'depth' | 'origin_server_ts' | 'content'; readonly text: string }
+  | { readonly kind: 'references'; readonly index: number; readonly field: 'prev_events' | 'auth_events'; readonly count: number }
   | { readonly kind: 'duplicate'; readonly index: number }
   | { readonly kind: 'drop'; readonly index: number };
 
@@ -46,6 +50,11 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.tuple(fc.nat(), fc.constantFrom(...FIELDS), hostileValue).map(([index, field, value]) => ({ kind: 'field' as const, index, field, value })),
   fc.nat().map((index) => ({ kind: 'duplicate' as const, index })),
   fc.nat().map((index) => ({ kind: 'drop' as const, index })),
+  fc.tuple(fc.nat(), fc.constantFrom('depth' as const, 'origin_server_ts' as const, 'content' as const), nonCanonicalNumberText)
+    .map(([index, field, text]) => ({ kind: 'number' as const, index, field, text })),
+  fc.tuple(fc.nat(), fc.constantFrom('prev_events' as const, 'auth_events' as const),
+    fc.oneof({ weight: 5, arbitrary: fc.constantFrom(10, 11, 20, 21, 1000) }, { weight: 1, arbitrary: fc.constant(20_000) }))
+    .map(([index, field, count]) => ({ kind: 'references' as const, index, field, count })),
 );
 
 export const forgedFile: fc.Arbitrary<ForgedFile> = fc.record({
@@ -87,6 +96,8 @@ export function forge(file: ForgedFile, runId: string): Forged {
 
   const pdus: unknown[] = [...room.events, ...other.events].map((event) => structuredClone(event.pdu));
   const at = (index: number) => index % pdus.length;
+  // Numbers as written go in after JSON.stringify, which would write 1.0 as 1: a marker string stands in till then.
+  const numbers = new Map<string, string>();
   for (const change of file.mutations) {
     const target = pdus[at('index' in change ? change.index : 'from' in change ? change.from : 0)];
     switch (change.kind) {
@@ -105,6 +116,23 @@ export function forge(file: ForgedFile, runId: string): Forged {
       case 'field':
         if (isRecord(target)) target[change.field] = change.value;
         break;
+      case 'number': {
+        if (!isRecord(target)) break;
+        const marker = `number-marker-${numbers.size}`;
+        numbers.set(marker, change.text);
+        if (change.field === 'content') target.content = { ...(isRecord(target.content) ? target.content : {}), n: marker };
+        else target[change.field] = marker;
+        break;
+      }
+      case 'references': {
+        // The event's own references first (real ones, so the list is otherwise valid), then made-up IDs.
+        if (!isRecord(target)) break;
+        const own = Array.isArray(target[change.field]) ? (target[change.field] as unknown[]) : [];
+        const madeUp = Array.from({ length: Math.max(0, change.count - own.length) }, (_, i) => `$fuzz${i}${'A'.repeat(30)}`);
+        const references = file.version === '1' ? madeUp.map((id) => [`${id}:fuzz1.test`, { sha256: 'x' }]) : madeUp;
+        target[change.field] = [...own, ...references].slice(0, change.count);
+        break;
+      }
       case 'duplicate':
         pdus.push(target);
         break;
@@ -113,7 +141,12 @@ export function forge(file: ForgedFile, runId: string): Forged {
         break;
     }
   }
-  const lines = shuffled(pdus.map((pdu) => (typeof pdu === 'string' ? pdu : JSON.stringify(pdu))), file.shuffle);
+  const written = (pdu: unknown) => {
+    let text = typeof pdu === 'string' ? pdu : JSON.stringify(pdu);
+    for (const [marker, number] of numbers) text = text.replaceAll(`"${marker}"`, number);
+    return text;
+  };
+  const lines = shuffled(pdus.map(written), file.shuffle);
 
   const rooms = new Map<string, { version: string; eventIds: Set<string> }>([
     [room.roomId, { version: file.version, eventIds: new Set() }],
@@ -182,6 +215,9 @@ function walk(url: string, fixture: Fixture, roomId: string, latest: string[]): 
 function checkWalk(reply: Reply, roomId: string, version: string, eventIds: ReadonlySet<string>): string | undefined {
   if (reply.status === 403) return undefined; // a forged file may leave the room without the creator's membership
   if (reply.status !== 200) return `unexpected status ${reply.status}`;
+  // PDUs are served byte for byte as stored: a float or an integer beyond 2^53-1 in one was let in at import.
+  const number = firstNonCanonicalNumber(reply.text);
+  if (number !== undefined) return `a served event holds the number ${number.token} (in ${number.key ?? 'the reply'})`;
   const events = (JSON.parse(reply.text) as { events: Record<string, unknown>[] }).events;
   for (const pdu of events) {
     if (pdu.room_id !== roomId) return `an event of another room: ${String(pdu.room_id)}`;

@@ -34,6 +34,16 @@ describe('forged files', () => {
       version: '10' as const,
       mutations: [{ kind: 'move' as const, index: 5 }, { kind: 'move' as const, index: 6 }, { kind: 'garbage' as const, text: '{"room_id": 1e400' }, { kind: 'field' as const, index: 7, field: 'depth', value: 2 ** 60 }],
     }],
+    ['numbers written as floats and prev_events/auth_events lists up to 20,000 long (issue 19)', {
+      version: '10' as const,
+      mutations: [
+        { kind: 'number' as const, index: 5, field: 'depth' as const, text: '5.0' },
+        { kind: 'number' as const, index: 6, field: 'origin_server_ts' as const, text: '1.7e12' },
+        { kind: 'number' as const, index: 7, field: 'content' as const, text: '10e-1' },
+        { kind: 'references' as const, index: 8, field: 'prev_events' as const, count: 20_000 },
+        { kind: 'references' as const, index: 9, field: 'auth_events' as const, count: 11 },
+      ],
+    }],
   ])('imports %s and walks it safely', async (_case, shape) => {
     const file = { seed: 'fixed', messages: 6, width: 0, shuffle: 7, ...shape };
     expect(await checkForgedImport(graph, service.url, fixture, file, `${Date.now()}`)).toBeUndefined();
