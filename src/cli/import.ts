@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { loadConfig } from '../config';
 import { bulkLoad } from '../importer/bulk-load';
-import { describe, fileSources, importLineSources, importSources, type LineSource } from '../importer/import-files';
+import { describe, fileSources, importLineSources, importSources, isSqliteFile, NotJsonLinesError, sqliteFileMessage, type LineSource } from '../importer/import-files';
 import { PROJECT_ROOT } from '../paths';
 import { synapsePduLines } from '../importer/synapse-source';
 import type { ProgressOptions } from '../progress';
@@ -38,6 +38,19 @@ export async function runImport(options: ImportOptions): Promise<{ summary: stri
     throw new UsageError('Give files or --from-synapse DATABASE, not both');
   }
   if (options.fromSynapse === undefined && options.rooms.length > 0) throw new UsageError('--room needs --from-synapse DATABASE');
+  // Before Neo4j is started: a Synapse homeserver.db named as a file would only give thousands of "not JSON" lines.
+  const database = options.files.find((file) => file !== '-' && isSqliteFile(file));
+  if (database !== undefined) throw new UsageError(sqliteFileMessage(database));
+  try {
+    return await importInto(options);
+  } catch (error) {
+    // A file that turned out not to be JSON lines: the wrong file or the wrong option, a usage error.
+    if (error instanceof NotJsonLinesError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+async function importInto(options: ImportOptions): Promise<{ summary: string; skipped: number }> {
   if (options.bulk !== undefined) return runBulkImport(options, options.bulk);
   const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
   try {
@@ -72,15 +85,25 @@ async function runBulkImport(options: ImportOptions, bulk: NonNullable<ImportOpt
   return { summary: `${describe(summary)} (${phases}); Neo4j: ${neo4j.uri}`, skipped: summary.skipped };
 }
 
-function synapseSource(database: string, rooms: readonly string[]): LineSource {
-  const name = rooms.length === 1 ? `${rooms[0]} from ${database}` : `${rooms.length || 'every'} rooms from ${database}`;
+export function synapseSource(database: string, rooms: readonly string[]): LineSource {
+  const name = rooms.length === 0 ? `every room of ${database}` : rooms.length === 1 ? `${rooms[0]} from ${database}` : `${rooms.length} rooms from ${database}`;
   return {
     name,
-    open: () => ({
-      lines: synapsePduLines(database, rooms, {
-        onSkip: (eventId, reason) => process.stderr.write(`${database}: ${eventId}: skipped: ${reason}\n`),
-      }),
-    }),
+    open: () => {
+      let events: number | undefined;
+      // Synapse gives a redacted event pruned, so its content hash cannot match: a redaction, not a damaged event.
+      const redacted = new Set<string>();
+      return {
+        lines: synapsePduLines(database, rooms, {
+          onSkip: (eventId, reason) => process.stderr.write(`${database}: ${eventId}: skipped: ${reason}\n`),
+          onRedacted: (eventId) => redacted.add(eventId),
+          onTotal: (total) => (events = total),
+        }),
+        events: () => events,
+        redactedBySource: (eventId) => redacted.has(eventId),
+        redactedBySourceText: 'redacted by Synapse, stored as such',
+      };
+    },
   };
 }
 

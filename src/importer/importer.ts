@@ -75,6 +75,11 @@ export interface ImporterOptions {
   /** Batches written at once (default 2: one parses and waits while Neo4j writes the other). */
   readonly concurrency?: number;
   readonly onProblem?: (problem: ImportProblem) => void;
+  /**
+   * Called, instead of onProblem's warning, for each event stored redacted because its content hash does not match:
+   * a source that redacted the event itself (a Synapse database) says so in a summary rather than a line an event.
+   */
+  readonly onHashMismatch?: (mismatch: { readonly at: string; readonly eventId: string; readonly roomId: string }) => void;
   readonly onProgress?: (summary: ImportSummary) => void;
   readonly now?: () => number;
 }
@@ -301,7 +306,8 @@ export class Importer {
     const { event } = result;
     if (!event.content_hash_ok) {
       this.summary.hashMismatches += 1;
-      this.report({ at, severity: 'warning', message: `content hash of ${event.event_id} does not match; stored redacted` });
+      if (this.options.onHashMismatch) this.options.onHashMismatch({ at, eventId: event.event_id, roomId: event.room_id });
+      else this.report({ at, severity: 'warning', message: `content hash of ${event.event_id} does not match; stored redacted` });
     }
     const earlier = this.batch.get(event.event_id);
     if (earlier !== undefined) {

@@ -17,6 +17,10 @@ export interface SynapseSourceOptions {
   readonly now?: () => number;
   /** Called for each event that is not given, with the reason (Synapse would not load or serve it either). */
   readonly onSkip?: (eventId: string, reason: string) => void;
+  /** Called for each event given pruned because Synapse holds a redaction of it (its content hash no longer matches). */
+  readonly onRedacted?: (eventId: string) => void;
+  /** Called once, before the first line, with the number of event rows of the rooms (for progress). */
+  readonly onTotal?: (events: number) => void;
   readonly pageSize?: number;
 }
 
@@ -43,11 +47,20 @@ export async function* synapsePduLines(
         throw new SynapseSourceError(`${db.name}: no events of room ${roomId}`);
       }
     }
+    if (options.onTotal) options.onTotal(await eventCount(db, roomIds.length > 0 ? rooms : undefined));
     const reader = new RoomReader(db, tables, options);
     for (const roomId of rooms) yield* reader.lines(roomId);
   } finally {
     await db.close();
   }
+}
+
+/** The event rows of the rooms, or of the whole database; a few rows more than the lines given (out-of-band ones). */
+async function eventCount(db: SynapseDatabase, rooms: readonly string[] | undefined): Promise<number> {
+  if (rooms === undefined) return Number((await db.query('SELECT COUNT(*) AS n FROM events'))[0]?.n ?? 0);
+  let total = 0;
+  for (const roomId of rooms) total += Number((await db.query('SELECT COUNT(*) AS n FROM events WHERE room_id = ?', [roomId]))[0]?.n ?? 0);
+  return total;
 }
 
 async function allRooms(db: SynapseDatabase): Promise<string[]> {
@@ -114,7 +127,10 @@ export class RoomReader {
       applying,
       this.now(),
     );
-    if (result.ok) return JSON.stringify(result.pdu);
+    if (result.ok) {
+      if (result.redacted) this.options.onRedacted?.(eventId);
+      return JSON.stringify(result.pdu);
+    }
     this.options.onSkip?.(eventId, result.reason);
     return undefined;
   }

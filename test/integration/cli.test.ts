@@ -13,7 +13,7 @@ import { UsageError } from '../../src/cli/command';
 import { formatQueryList, parseParams, prepareQuery, runCypher, runQuery } from '../../src/cli/cypher';
 import { formatTable } from '../../src/cli/format-table';
 import { runGenerate } from '../../src/cli/generate';
-import { runImport } from '../../src/cli/import';
+import { runImport, synapseSource } from '../../src/cli/import';
 import { program } from '../../src/cli/main';
 import { listQueries, parametersOf } from '../../src/cli/query-files';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
@@ -35,6 +35,8 @@ let dir: string;
 /** The environment that points the configuration (NEO4J_URI, ...) at the test Neo4j. */
 const neo4jEnv: Record<string, string> = {};
 const r = new RoomBuilder('10', 'cli');
+/** Rooms of their own on every run: the shared development Neo4j keeps what an earlier run imported. */
+const RUN = `${process.pid}-${Date.now()}`;
 let fork: BuiltEvent, left: BuiltEvent, right: BuiltEvent, merge: BuiltEvent;
 
 beforeAll(async () => {
@@ -62,8 +64,13 @@ afterAll(async () => {
 
 /** Runs the built program; resolves with its exit code and outputs (never rejects on a non-zero exit). */
 function spawnCli(args: readonly string[], script = MAIN): Promise<{ code: number; stdout: string; stderr: string }> {
+  return spawnCliWith(args, {}, script);
+}
+
+/** spawnCli with more environment variables. */
+function spawnCliWith(args: readonly string[], env: Record<string, string>, script = MAIN): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [script, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...neo4jEnv } }, (error, stdout, stderr) => {
+    execFile(process.execPath, [script, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...neo4jEnv, ...env } }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -158,7 +165,7 @@ describe('import and generate', () => {
     // A clock that moves 1 s per reading: a plain line at most every 2 s, so for every second event.
     let clock = 0;
     const line = await runGenerate({
-      events: 5, roomVersion: '10', seed: 'cli/generate', servers: 2, out,
+      events: 5, roomVersion: '10', seed: `cli/generate/${RUN}`, servers: 2, out,
       progress: { stream: stream as unknown as NodeJS.WriteStream, live: false, now: () => (clock += 1000) },
     });
     expect(line).toBe(`Wrote 5 events to ${out} and the servers' keys to ${out}.keys.json`);
@@ -192,37 +199,85 @@ describe('import and generate', () => {
   });
 
   it('imports a room from a Synapse-shaped SQLite database through the built npm run import', async () => {
-    const s = new RoomBuilder('10', 'cli/synapse');
+    const s = new RoomBuilder('10', `cli/synapse/${RUN}`);
     s.create(ALICE);
     s.add({ type: 'm.room.member', state_key: ALICE, sender: ALICE, content: { membership: 'join' } });
     s.add({ type: 'm.room.message', sender: ALICE, content: { body: 'from synapse' } });
-    const other = new RoomBuilder('10', 'cli/synapse-other');
+    const other = new RoomBuilder('10', `cli/synapse-other/${RUN}`);
     other.create(BOB);
     const file = join(dir, 'homeserver.db');
     const SQL = await initSqlJs();
     const db = new SQL.Database();
     db.run(`CREATE TABLE rooms (room_id TEXT PRIMARY KEY, room_version TEXT);
-            CREATE TABLE events (event_id TEXT PRIMARY KEY, room_id TEXT, sender TEXT, topological_ordering INTEGER, stream_ordering INTEGER);
-            CREATE TABLE event_json (event_id TEXT PRIMARY KEY, room_id TEXT, internal_metadata TEXT, json TEXT, format_version INTEGER)`);
+            CREATE TABLE events (event_id TEXT PRIMARY KEY, room_id TEXT, sender TEXT, topological_ordering INTEGER, stream_ordering INTEGER, received_ts INTEGER);
+            CREATE TABLE event_json (event_id TEXT PRIMARY KEY, room_id TEXT, internal_metadata TEXT, json TEXT, format_version INTEGER);
+            CREATE TABLE redactions (event_id TEXT PRIMARY KEY, redacts TEXT, have_censored BOOLEAN, recheck BOOLEAN)`);
     let stream = 0;
     for (const room of [s, other]) {
       db.run('INSERT INTO rooms VALUES (?, ?)', [room.roomId, '10']);
       for (const event of room.events) {
-        db.run('INSERT INTO events VALUES (?, ?, ?, ?, ?)', [event.event_id, room.roomId, event.pdu.sender as string, event.depth, (stream += 1)]);
+        db.run('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)', [event.event_id, room.roomId, event.pdu.sender as string, event.depth, (stream += 1), 1_700_000_000_000 + stream]);
         db.run('INSERT INTO event_json VALUES (?, ?, ?, ?, 3)', [event.event_id, room.roomId, '{}', JSON.stringify(event.pdu)]);
       }
     }
+    // Synapse redacted the message (a confirmed redaction): it gives the event pruned, so its content hash cannot
+    // match. That is Synapse's redaction, said once for the room, not a warning an event.
+    db.run('INSERT INTO redactions VALUES (?, ?, 0, 0)', ['$redaction-of-the-message', s.events[2]!.event_id]);
     writeFileSync(file, db.export());
     db.close();
     const { code, stdout, stderr } = await spawnCli(['--from-synapse', file, '--room', s.roomId], join(PROJECT_ROOT, 'dist', 'src', 'cli', 'import.js'));
     expect({ code, stdout }).toEqual({ code: 0, stdout: '' });
-    expect(stderr).toMatch(/^Imported 3 new events \(0 already stored\) in 1 rooms; 0 lines skipped, /m);
+    const expected = `${s.roomId}: 1 event redacted by Synapse, stored as such\nImported 3 new events (0 already stored) in 1 rooms; 0 lines skipped, 1 stored redacted for a content hash mismatch; `;
+    expect(stderr.slice(0, expected.length)).toBe(expected);
+    expect(stderr).not.toContain('content hash of');
+    expect([synapseSource(file, []).name, synapseSource(file, [s.roomId]).name, synapseSource(file, [s.roomId, other.roomId]).name]).toEqual([
+      `every room of ${file}`, `${s.roomId} from ${file}`, `2 rooms from ${file}`,
+    ]);
     const stored = await queryGraph<{ event_id: string }>(graph, 'MATCH (e:Event) WHERE e.room_id IN $rooms RETURN e.event_id AS event_id ORDER BY e.depth', {
       rooms: [s.roomId, other.roomId],
     });
     expect(stored.map((row) => row.event_id)).toEqual(s.events.map((event) => event.event_id));
     const missing = await spawnCli(['import', '--from-synapse', join(dir, 'absent.db')]);
     expect(missing).toEqual({ code: 1, stdout: '', stderr: `import failed: ${join(dir, 'absent.db')}: no such file\n` });
+  });
+});
+
+describe('import of a file that is not JSON lines', () => {
+  it('an SQLite database named as a file: exit code 2 at once, naming --from-synapse', async () => {
+    const SQL = await initSqlJs();
+    const db = new SQL.Database();
+    db.run('CREATE TABLE events (event_id TEXT PRIMARY KEY)');
+    const file = join(dir, 'named-as-a-file.db');
+    writeFileSync(file, db.export());
+    db.close();
+    // Neo4j is not needed to say so: an unreachable one is never reached.
+    expect(await spawnCliWith(['import', file], { NEO4J_URI: 'bolt://127.0.0.1:1' })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `${file} is an SQLite database, not JSON lines: to import a Synapse database, use --from-synapse ${file}\n`,
+    });
+  });
+
+  it('a file whose first lines are none of them JSON objects: their 5 problems, then exit code 2 (not a line of problems a line)', async () => {
+    const lines = ['\u0000\u0001binary', '42', 'PK\u0003\u0004', '\u00ff\u00fe', 'not json', 'sixth', 'seventh', '{"type":'];
+    const file = join(dir, 'binary.dat');
+    writeFileSync(file, `${lines.join('\n')}\n`, 'latin1');
+    const jsonError = (text: string) => {
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        return `not JSON: ${(error as Error).message}`;
+      }
+      return 'not a JSON object';
+    };
+    const read = readFileSync(file, 'utf8').split('\n');
+    expect(await spawnCli(['import', file])).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        read.slice(0, 5).map((line, i) => `${file}:${i + 1}: error: ${jsonError(line)}\n`).join('') +
+        `${file}: the first 5 lines are not JSON objects, so this is not a JSON-lines file of PDUs (a Synapse database is imported with --from-synapse DATABASE)\n`,
+    });
   });
 });
 
@@ -235,6 +290,7 @@ describe('maxtryx, the built program', () => {
 get_missing_events on a Neo4j room graph: the service, its data and its tools
 
 Options:
+  -V, --version                print the version
   -h, --help                   display help for command
 
 Commands:
