@@ -11,10 +11,8 @@
  * Keys are held per key ID, as Synapse's keyring holds them: each response adds its keys, and for a key ID the
  * version valid the longest wins, so an old answer (a notary's cached copy) never takes a fresher key away.
  */
-import { FetchJson } from './fetch-json';
 import {
   checkKeyResponse,
-  checkNotarySignature,
   heldKeysOf,
   HeldKeys,
   KEY_PROBLEM_MESSAGES,
@@ -22,11 +20,10 @@ import {
   KeyProblem,
   lookUpHeldKey,
   mergeHeldKeys,
-  ServerKeys,
   TrustedKeyServer,
   usableUntil,
 } from './key-response';
-import { ResolvedServer, serverUrl } from './server-discovery';
+import { fetchKeysFromNotary, FetchedKeys, fetchOwnKeys, KeyRequestDeps, withDeadline } from './key-requests';
 import { isObject } from '../core/json';
 
 export type { KeyLookup, KeyProblem, TrustedKeyServer } from './key-response';
@@ -59,10 +56,8 @@ export interface KeyFetcherLogger {
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
-export interface KeyFetcherDeps {
-  /** The HTTPS client; TLS verification and the private-address policy are its settings. */
-  readonly fetchJson: FetchJson;
-  readonly discovery: { resolve(serverName: string): Promise<ResolvedServer> };
+/** The network (fetchJson, discovery: see key-requests.ts), the store and the clock. */
+export interface KeyFetcherDeps extends KeyRequestDeps {
   readonly store: ServerKeyStore;
   readonly now: () => number;
   readonly logger?: KeyFetcherLogger;
@@ -122,12 +117,6 @@ interface Entry {
   loaded: Promise<void>;
   inFlight: Promise<void> | undefined;
 }
-
-const DEADLINE_GRACE_MS = 50;
-
-type Fetched =
-  | { readonly ok: true; readonly responses: readonly { readonly response: Record<string, unknown>; readonly keys: ServerKeys }[] }
-  | { readonly ok: false; readonly reason: string };
 
 export class KeyFetcher {
   private readonly entries = new Map<string, Entry>();
@@ -262,7 +251,7 @@ export class KeyFetcher {
     entry.lastFetchTs = this.deps.now();
     const failures: string[] = [];
     let answered = false;
-    const add = (fetched: Fetched & { ok: true }) => {
+    const add = (fetched: FetchedKeys & { ok: true }) => {
       answered = true;
       const fetchedTs = this.deps.now();
       for (const { response, keys } of fetched.responses)
@@ -270,15 +259,13 @@ export class KeyFetcher {
     };
     const hasKey = () => lookUpHeldKey(entry.keys, serverName, keyId, atTs, true).ok;
 
-    const direct = await this.withinBudget(serverName, (timeoutMs) => this.fetchDirect(serverName, timeoutMs));
+    const direct = await fetchOwnKeys(this.deps, serverName, this.timeoutMs);
     if (direct.ok) add(direct);
     else failures.push(`fetching from ${serverName} failed: ${direct.reason}`);
 
     for (const notary of this.trustedKeyServers) {
       if (hasKey()) break;
-      const relayed = await this.withinBudget(notary.serverName, (timeoutMs) =>
-        this.fetchFromNotary(notary, serverName, keyId, atTs, timeoutMs),
-      );
+      const relayed = await fetchKeysFromNotary(this.deps, notary, serverName, keyId, atTs, this.timeoutMs);
       if (relayed.ok) add(relayed);
       else failures.push(`asking the notary ${notary.serverName} failed: ${relayed.reason}`);
     }
@@ -295,82 +282,11 @@ export class KeyFetcher {
     entry.lastFailure = undefined;
     entry.failures = 0;
     try {
-      await this.withDeadline(this.deps.store.save(serverName, toStore(entry.keys)), this.timeoutMs, 'storing the keys');
+      await withDeadline(this.deps.store.save(serverName, toStore(entry.keys)), this.timeoutMs, 'storing the keys');
     } catch (error) {
       // The keys are good and in memory; failing the request because the cache could not be written would not help.
       this.deps.logger?.warn('could not store server keys', { serverName, error: String(error) });
     }
-  }
-
-  /** Runs one attempt with its whole budget, discovery included, and turns whatever it throws into a reason. */
-  private async withinBudget(server: string, attempt: (timeoutMs: number) => Promise<Fetched>): Promise<Fetched> {
-    try {
-      // The attempt keeps to the budget itself (the HTTPS client's timer gets what discovery left); this deadline,
-      // a little later so that the attempt's own and more precise error wins, is for whatever else might hang.
-      return await this.withDeadline(attempt(this.timeoutMs), this.timeoutMs + DEADLINE_GRACE_MS, `asking ${server}`);
-    } catch (error) {
-      return { ok: false, reason: errorMessage(error) };
-    }
-  }
-
-  /** Settles within `ms` whatever `promise` does: the in-flight fetch of a server must always end. */
-  private withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-    });
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  private async fetchDirect(serverName: string, budgetMs: number): Promise<Fetched> {
-    const started = performance.now();
-    const target = await this.deps.discovery.resolve(serverName);
-    const response = await this.deps.fetchJson(serverUrl(target, '/_matrix/key/v2/server'), {
-      hostHeader: target.hostHeader,
-      tlsServerName: target.tlsServerName,
-      timeoutMs: remaining(budgetMs, started),
-    });
-    if (response.status !== 200) return { ok: false, reason: `GET /_matrix/key/v2/server answered HTTP ${response.status}` };
-    const checked = checkKeyResponse(response.json, serverName);
-    return checked.ok ? { ok: true, responses: [{ response: response.json as Record<string, unknown>, keys: checked.keys }] } : checked;
-  }
-
-  /**
-   * `POST /_matrix/key/v2/query` on a notary. Each returned response must be signed by the notary with a key from
-   * our configuration and by the server itself; every such response adds its keys, each key ID keeping the version
-   * valid the longest.
-   */
-  private async fetchFromNotary(
-    notary: TrustedKeyServer,
-    serverName: string,
-    keyId: string,
-    atTs: number,
-    budgetMs: number,
-  ): Promise<Fetched> {
-    const started = performance.now();
-    const target = await this.deps.discovery.resolve(notary.serverName);
-    const response = await this.deps.fetchJson(serverUrl(target, '/_matrix/key/v2/query'), {
-      method: 'POST',
-      hostHeader: target.hostHeader,
-      tlsServerName: target.tlsServerName,
-      body: { server_keys: { [serverName]: { [keyId]: { minimum_valid_until_ts: atTs } } } },
-      timeoutMs: remaining(budgetMs, started),
-    });
-    if (response.status !== 200) return { ok: false, reason: `POST /_matrix/key/v2/query answered HTTP ${response.status}` };
-    const list = isObject(response.json) ? response.json.server_keys : undefined;
-    if (!Array.isArray(list)) return { ok: false, reason: 'the answer has no server_keys list' };
-
-    const accepted: { response: Record<string, unknown>; keys: ServerKeys }[] = [];
-    const rejections: string[] = [];
-    for (const item of list) {
-      if (!isObject(item) || item.server_name !== serverName) continue;
-      const notaryProblem = checkNotarySignature(item, notary);
-      const checked = notaryProblem === undefined ? checkKeyResponse(item, serverName) : { ok: false as const, reason: notaryProblem };
-      if (checked.ok) accepted.push({ response: item, keys: checked.keys });
-      else rejections.push(checked.reason);
-    }
-    if (accepted.length > 0) return { ok: true, responses: accepted };
-    return { ok: false, reason: rejections.length > 0 ? rejections.join('; ') : `the answer has no keys for ${serverName}` };
   }
 }
 
@@ -389,14 +305,6 @@ function problem(kind: KeyProblem, reason: string): KeyLookup {
   return kind === 'store-unavailable' || kind === 'busy'
     ? { ok: false, problem: kind, message, reason, unavailable: true }
     : { ok: false, problem: kind, message, reason };
-}
-
-/**
- * What is left of a budget of `budgetMs` started at `started` (performance.now(): real time, not the injected clock,
- * which says what keys are valid); at least 1 ms, so a late start still fails cleanly.
- */
-function remaining(budgetMs: number, started: number): number {
-  return Math.max(1, Math.ceil(budgetMs - (performance.now() - started)));
 }
 
 function errorMessage(error: unknown): string {
