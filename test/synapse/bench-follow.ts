@@ -64,7 +64,7 @@ test('follow lag and CPU under a steady stream', async () => {
 
     const committed = new Map<string, { visible: number; received: number | null }>();
     const follower = new Follower({
-      source: url, graph, logger: createLogger(process.env.FOLLOW_LOG_LEVEL ?? 'warn'),
+      source: url, graph, logger: createLogger(process.env.FOLLOW_LOG_LEVEL ?? 'warn'), settleMs: Number(process.env.SETTLE_MS ?? 1000),
       onCommit: (lines, at) => {
         for (const line of lines) if (line.receivedTs !== null && line.streamOrdering > 0) committed.set(line.eventId, { visible: at, received: line.receivedTs });
       },
