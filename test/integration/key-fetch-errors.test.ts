@@ -71,9 +71,13 @@ async function startService(options: { maxWaiting?: number; timeoutMs?: number; 
     verifyTls: true,
     allowPrivateAddresses: false,
     extraCaCertificates: options.trustOurCertificate === false ? [] : [CERTIFICATE],
-    // inward.test stands for a name of our own network.
-    resolveAddresses: async (hostname) =>
-      hostname === 'inward.test' ? [{ address: '10.20.30.40', family: 4 }] : systemResolveAddresses(hostname),
+    // inward.test stands for a name of our own network, nosuch.test for one that does not exist (answered as
+    // getaddrinfo answers, whatever DNS this machine can reach).
+    resolveAddresses: async (hostname) => {
+      if (hostname === 'inward.test') return [{ address: '10.20.30.40', family: 4 }];
+      if (hostname === 'nosuch.test') throw Object.assign(new Error('getaddrinfo ENOTFOUND nosuch.test'), { code: 'ENOTFOUND' });
+      return systemResolveAddresses(hostname);
+    },
     isAllowedAddress: (address) => address === '127.0.0.1',
   });
   const keyFetcher = new KeyFetcher(
@@ -148,7 +152,7 @@ describe('401 answers name the class, not the cause (issue 19, item 4)', () => {
     const hanging = await startKeyServer(newKey(), 'hang');
     const origins = [
       'inward.test:8448', // resolves to a private address
-      'nosuch.invalid:8448', // no such name
+      'nosuch.test:8448', // no such name
       `127.0.0.1:${closed}`, // connection refused
       hanging.name, // no answer in time
     ];
@@ -163,7 +167,7 @@ describe('401 answers name the class, not the cause (issue 19, item 4)', () => {
       .map((line) => [line.level, line.origin, line.reason]);
     expect(causes).toEqual([
       ['info', origins[0], expect.stringContaining('refusing to connect to inward.test: it resolves to the private address 10.20.30.40')],
-      ['info', origins[1], expect.stringContaining('ENOTFOUND')],
+      ['info', origins[1], expect.stringContaining('getaddrinfo ENOTFOUND nosuch.test')],
       ['info', origins[2], expect.stringContaining('ECONNREFUSED')],
       ['info', origins[3], expect.stringMatching(/no answer from https:\/\/localhost:\d+\/_matrix\/key\/v2\/server within \d+ ms/)],
     ]);
