@@ -128,6 +128,11 @@ beforeAll(async () => {
     if (warmUp.status !== 403 || Date.now() > deadline) throw new Error(`the warm-up request through nginx: ${warmUp.status} ${JSON.stringify(warmUp.json)}`);
     await sleep(200);
   }
+  // Its log line is written once the answer has gone out: the cases below count the lines that follow it.
+  while (!(await missingEventsLoggedByMaxtryx()).some((line) => line.status === 200)) {
+    if (Date.now() > deadline) throw new Error(`MaxTryX did not log the warm-up request; see ${maxtryx.logPath}`);
+    await sleep(100);
+  }
 }, 600_000);
 
 afterAll(async () => {
@@ -219,8 +224,9 @@ async function outage(label: string, whileHsAIsStopped: (sent: ReadonlyMap<strin
   for (const roomId of [shared, joinedOnly]) await waitForEvents(bobSession, roomId, sent.get(roomId)!, 120_000);
   const fillSeconds = (Date.now() - started) / 1000;
   for (const roomId of [shared, joinedOnly]) await alice.waitForEvent(roomId, fromBob.get(roomId)!);
-  // nginx writes a request's line when it has answered it; hs-b has the events as soon as it read the answer.
-  await sleep(500);
+  // nginx, MaxTryX and hs-a write a request's log line once they have answered it, and hs-b may hold the events a
+  // moment before that.
+  await sleep(1000);
   return {
     sent, redacted, fromBob, fillSeconds,
     proxied: (await nginx.accessLog()).slice(logFrom),
