@@ -73,7 +73,12 @@ export function createHttpsFetchJson(options: HttpsClientOptions): FetchJson {
       connectAddress(unbracket(target.hostname), resolveAddresses, isAllowedAddress).then(
         (address) => {
           if (settled) return;
-          abort = request(target, address, requestOptions, settings, finish);
+          try {
+            abort = request(target, address, requestOptions, settings, finish);
+          } catch (error) {
+            // node:https throws at once for options it refuses (a header value it cannot send, say).
+            finish(error instanceof Error ? error : new Error(String(error)));
+          }
         },
         (error: unknown) => finish(error instanceof Error ? error : new Error(String(error))),
       );
