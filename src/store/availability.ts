@@ -23,6 +23,8 @@ export interface AvailabilityOptions {
   readonly database: string | undefined;
   /** The hot path's query timeout (NEO4J_QUERY_TIMEOUT_MS); the warm-ups take the longer of it and WARM_UP_TIMEOUT_MS. */
   readonly queryTimeoutMs?: number;
+  /** PROBE_ABANDON_MS unless given (tests shorten it). */
+  readonly probeAbandonMs?: number;
 }
 
 const PROBE_INTERVAL_MS = 500;
@@ -107,7 +109,7 @@ export class Neo4jAvailability {
     void attempt.finally(() => void session.close().catch(() => {}));
     let abandon: NodeJS.Timeout | undefined;
     const givenUp = new Promise<boolean>((resolve) => {
-      abandon = setTimeout(() => resolve(false), PROBE_ABANDON_MS);
+      abandon = setTimeout(() => resolve(false), this.options.probeAbandonMs ?? PROBE_ABANDON_MS);
       abandon.unref();
     });
     const up = await Promise.race([attempt, givenUp]);
