@@ -5,7 +5,7 @@
  * with Synapse's own stream positions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -31,6 +31,10 @@ import { MatrixUser } from './helpers/matrix-client';
 import { startPostgres, type Postgres } from './helpers/postgres';
 import { ensureSynapseVenv } from './helpers/synapse-venv';
 import { PROJECT_ROOT } from '../../src/paths';
+import { request as httpsRequest } from 'node:https';
+import { computeEventId, hashAndSignEvent } from '../../src/core/event-hashes';
+import { getRoomVersion } from '../../src/core/room-versions';
+import { signRequest } from '../../src/core/x-matrix';
 
 let dir: string;
 let pg: Postgres;
@@ -168,6 +172,57 @@ async function expectCursorAtPersisted(): Promise<void> {
   }
 }
 
+/**
+ * hs-b sends hs-a (over federation, signed as hs-b) a message from a user of hs-b who is not in the room: hs-a
+ * stores it rejected. Returns its event ID.
+ */
+async function sendRejectedFromHsB(roomId: string): Promise<string> {
+  const [latest] = await synapse.query('SELECT event_id, depth FROM events WHERE room_id = ? AND NOT outlier ORDER BY stream_ordering DESC LIMIT 1', [roomId]);
+  const auth = await synapse.query(
+    "SELECT event_id, type FROM current_state_events WHERE room_id = ? AND type IN ('m.room.create', 'm.room.power_levels')",
+    [roomId],
+  );
+  const [room] = await synapse.query('SELECT room_version FROM rooms WHERE room_id = ?', [roomId]);
+  const version = getRoomVersion(String(room!.room_version))!;
+  // Room version 12 (Synapse 1.163's default) names the create event by the room ID, never in auth_events.
+  const authEvents = auth.filter((row) => version.id !== '12' || row.type !== 'm.room.create').map((row) => String(row.event_id));
+  const pdu = hashAndSignEvent(
+    {
+      type: 'm.room.message', room_id: roomId, sender: `@mallory:${hsB.serverName}`, origin_server_ts: Date.now(),
+      content: { msgtype: 'm.text', body: 'from someone not in the room' }, depth: Number(latest!.depth) + 1,
+      prev_events: [String(latest!.event_id)], auth_events: authEvents,
+    },
+    version, hsB.serverName, hsB.signingKey,
+  );
+  const eventId = computeEventId(pdu, version)!;
+  const path = `/_matrix/federation/v1/send/reject${Date.now()}`;
+  const body = { origin: hsB.serverName, origin_server_ts: Date.now(), pdus: [pdu] };
+  const authorization = signRequest({ method: 'PUT', uri: path, origin: hsB.serverName, destination: hsA.serverName, content: body, key: hsB.signingKey });
+  const target = new URL(hsA.federationUrl);
+  const status = await new Promise<number>((resolve, reject) => {
+    const req = httpsRequest(
+      { host: target.hostname, port: Number(target.port), method: 'PUT', path, headers: { authorization, 'content-type': 'application/json' }, rejectUnauthorized: false, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
+  expect(status).toBe(200);
+  const deadline = Date.now() + 30_000;
+  while ((await synapse.query('SELECT 1 FROM rejections WHERE event_id = ?', [eventId])).length === 0) {
+    if (Date.now() > deadline) {
+      const text = await readFile(hsA.logPath, 'utf8');
+      const log = text.slice(text.lastIndexOf('Received txn reject')).split('\n').slice(0, 40);
+      throw new Error(`hs-a did not store ${eventId} as rejected; its log:\n${log.join('\n')}`);
+    }
+    await sleep(100);
+  }
+  return eventId;
+}
+
 describe('maxtryx follow on a real Synapse on PostgreSQL', () => {
   let first: string;
   let later: string;
@@ -216,7 +271,7 @@ describe('maxtryx follow on a real Synapse on PostgreSQL', () => {
     }
   });
 
-  it('a remote room joined after follow started: its outliers, backfilled events (negative stream orderings) and de-outlierings', async () => {
+  it('a remote room joined after follow started: its outliers, backfilled events (negative stream orderings), de-outlierings and an event Synapse rejected', async () => {
     remote = await bob.createRoom({ preset: 'public_chat', name: 'on hs-b' });
     for (let i = 0; i < 30; i += 1) await bob.send(remote, `history ${i}`);
     const running = follower();
@@ -233,7 +288,10 @@ describe('maxtryx follow on a real Synapse on PostgreSQL', () => {
       }
       const last = await bob.send(remote, 'after alice joined');
       await alice.waitForEvent(remote, last);
+      const rejected = await sendRejectedFromHsB(remote);
       await untilInStep([remote]);
+      // Synapse rejected it (its sender is not in the room), and so did our importer, by the authorization rules.
+      expect([...(await graphEvents(remote))].filter(([, isRejected]) => isRejected).map(([id]) => id)).toEqual([rejected]);
       const theirs = await synapseEvents(remote);
       const [{ count }] = (await synapse.query(
         'SELECT count(*) AS count FROM ex_outlier_stream AS x JOIN events AS e USING (event_id) WHERE e.room_id = ?',
