@@ -1,24 +1,29 @@
-// get_missing_events in one query: what deciding whether $origin may read the room needs (from the summary of the
+// get_missing_events in one query: what deciding whether a server may read the room needs (from the summary of the
 // room's current state), and the breadth-first walk back through PREV_EVENT from the prev_events of
 // $latest_events, with what history visibility needs of each event found. One round trip per request.
+// Nothing returned depends on $origin except `walked`, so requests from several servers asking the same walk at
+// once share one run of this query (src/store/walk-sharing.ts) and each applies its own origin to the rows.
 // Returns: one row; room_version and the rest null for an unknown room:
 //   room_version, create_sender, create_event_id, create_pdu, acl_event_id, acl_pdu, acl_redacted, history_visibility,
-//   origin_joined (the room-access facts; the state fields are null while the current state is not known), and
-//   `events`: at most $limit maps {pdu, redacted, state_known, history_visibility, server_joined, server_invited},
-//   oldest first (depth, origin_server_ts, event_id): `pdu` as imported, `redacted` whether a redaction applies to
-//   it (label Redacted: the caller serves it pruned; `acl_redacted` the same for the ACL event), the rest from the
-//   summary of the state after the event (`server_joined`/`server_invited`: whether $origin has a joined or invited
-//   user then); and
+//   joined_servers (the room-access facts from the current state; null while the current state is not known),
+//   `walked`: whether the walk ran (see below), and
+//   `events`: at most $limit maps {pdu, redacted, state_id}, oldest first (depth, origin_server_ts, event_id): `pdu`
+//   as imported, `redacted` whether a redaction applies to it (label Redacted: the caller serves it pruned;
+//   `acl_redacted` the same for the ACL event), `state_id` the summary of the state after the event (null while
+//   it is not known); and
+//   `states`: each of those summaries once, {state_id, history_visibility, joined_servers, invited_servers}, the
+//   server lists only where history visibility reads them ('joined' reads joined servers, 'invited' both; empty
+//   otherwise, so a big room under 'shared' sends no lists); and
 //   `latest_not_held`: the entries of $latest_events that are not an event of this room held whole (unknown,
 //   another room's, or only a placeholder), each once: the caller does not answer such a request from this graph
 //   when it has a homeserver to pass it to (src/http/pass-through.ts).
 // The walk runs only when $origin could be allowed at all (a joined member, a world_readable room, or no $origin:
-// analysts and benchmarks); the server ACL and m.federate are checked by the caller, which drops the events when
-// they deny the origin.
+// analysts, benchmarks and shared walks whose first caller was allowed); the server ACL, m.federate and the other
+// callers' membership are checked by the caller, which drops the events when they deny an origin.
 // A rejected event is walked through but not returned (the limit counts it, as in Synapse, which drops rejected
 // events from the events its walk found).
 // Parameters: $room_id (string), $latest_events, $earliest_events (lists of event IDs), $min_depth, $limit (integers),
-//   $origin (the server asking, or null).
+//   $origin (the server asking first, or null).
 //
 // One level per iteration of reduce(), at most $limit iterations, and an iteration only expands the frontier it
 // was handed, so the work depends on $limit and the DAG's width, never on the size of the room. An event is
@@ -58,10 +63,14 @@ CALL (may_walk) {
   WITH found.event AS event WHERE NOT event:Rejected
   OPTIONAL MATCH (state:State {state_id: event.state_after})
   WITH event, state ORDER BY event.depth, event.origin_server_ts, event.event_id
-  RETURN collect({pdu: event.pdu, redacted: event:Redacted, state_known: state IS NOT NULL,
-                  history_visibility: state.history_visibility,
-                  server_joined: coalesce($origin IN state.joined_servers, false),
-                  server_invited: coalesce($origin IN state.invited_servers, false)}) AS events
+  WITH collect({pdu: event.pdu, redacted: event:Redacted, state_id: state.state_id}) AS events,
+       collect(DISTINCT state) AS states
+  RETURN events,
+         [state IN states | {state_id: state.state_id, history_visibility: state.history_visibility,
+            joined_servers: CASE WHEN state.history_visibility IN ['joined', 'invited']
+                                 THEN coalesce(state.joined_servers, []) ELSE [] END,
+            invited_servers: CASE WHEN state.history_visibility = 'invited'
+                                  THEN coalesce(state.invited_servers, []) ELSE [] END}] AS states
 }
 CALL () {
   UNWIND $latest_events AS latest_id
@@ -71,4 +80,5 @@ CALL () {
 }
 RETURN room.room_version AS room_version, create.sender AS create_sender, create.event_id AS create_event_id,
        create.pdu AS create_pdu, acl.event_id AS acl_event_id, acl.pdu AS acl_pdu, acl:Redacted AS acl_redacted,
-       current.history_visibility AS history_visibility, origin_joined, events, latest_not_held
+       current.history_visibility AS history_visibility, current.joined_servers AS joined_servers, may_walk AS walked,
+       events, states, latest_not_held

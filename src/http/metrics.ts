@@ -9,6 +9,7 @@ import { Router, type RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { KeyFetcherMetrics } from '../federation/key-fetcher';
 import type { ImportSummary } from '../importer/importer';
+import type { WalkSharingMetrics } from '../store/walk-sharing';
 import type { PassThroughMetrics } from './pass-through';
 
 export interface Metrics {
@@ -20,6 +21,8 @@ export interface Metrics {
   readonly keys: KeyFetcherMetrics;
   /** For the pass-through to the homeserver: each one's outcome and latency. */
   readonly passThrough: PassThroughMetrics;
+  /** For the event store: walks run, and requests answered by a walk in flight for the same request (a herd). */
+  readonly walks: WalkSharingMetrics;
   /** Adds an import's totals (the demo room main.ts imports at start). */
   recordImport(summary: ImportSummary): void;
 }
@@ -85,7 +88,15 @@ export function createMetrics(): Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const walkQueries = new Counter({
+    name: 'maxtryx_walks_total',
+    help: 'get_missing_events walks: run ("started") or answered by the same walk in flight for another request ("shared")',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   for (const outcome of ['answered', 'failed', 'timed_out'] as const) passed.inc({ outcome }, 0);
+  walkQueries.inc({ outcome: 'started' }, 0);
+  walkQueries.inc({ outcome: 'shared' }, 0);
   keyFetches.inc({ outcome: 'ok' }, 0);
   keyFetches.inc({ outcome: 'failed' }, 0);
 
@@ -126,5 +137,9 @@ export function createMetrics(): Metrics {
       passedDuration.observe(seconds);
     },
   };
-  return { registry, count, routes, keys, passThrough, recordImport };
+  const walks: WalkSharingMetrics = {
+    started: () => walkQueries.inc({ outcome: 'started' }),
+    shared: () => walkQueries.inc({ outcome: 'shared' }),
+  };
+  return { registry, count, routes, keys, passThrough, walks, recordImport };
 }

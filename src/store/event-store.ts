@@ -15,6 +15,7 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import { markPending, saveEventStates, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, profileDbHits, readOnce, readTx, rows, writeTx } from './neo4j';
+import { walkKey, WalkSharing, type WalkSharingMetrics } from './walk-sharing';
 
 const QUERIES = loadCypher([
   'import-events',
@@ -57,7 +58,10 @@ export interface WalkedEvent extends EventVisibility {
 export type WalkRequest = MissingEventsRequest;
 
 export class EventStore {
-  constructor(readonly graph: Graph) {
+  private readonly walks: WalkSharing<SharedWalk>;
+
+  constructor(readonly graph: Graph, walkMetrics?: WalkSharingMetrics) {
+    this.walks = new WalkSharing(walkMetrics);
     // The walk with parameters of the types requests send, for a room that does not exist: it plans the walk.
     const warmUp = { room_id: '!warm-up:invalid', latest_events: ['$warm-up'], earliest_events: [], min_depth: 0, limit: 1 };
     graph.availability?.addWarmUp(QUERIES.walk, walkParameters(warmUp, 'warm-up.invalid'));
@@ -136,14 +140,29 @@ export class EventStore {
    * One round trip for a get_missing_events request: the room-access facts for `origin` and the walk's events,
    * each with what history visibility needs, and which latest_events are not held (no room for an unknown room).
    * The walk is empty when `origin` has no joined member and the room is not world_readable.
+   * Requests asking the same walk at once share one query (src/store/walk-sharing.ts); each origin's facts are
+   * then read from the shared rows, so every origin gets what it would get alone.
    */
   async missingEvents(request: WalkRequest, origin: string | null): Promise<MissingEventsAnswer> {
+    const shared = await this.walks.run(walkKey(request), () => this.sharedWalk(request, origin));
+    if (shared.room === undefined) return { room: undefined, events: [], latestNotHeld: shared.latestNotHeld };
+    const room = { ...shared.room, origin_joined: origin !== null && shared.joinedServers.has(origin) };
+    const mayWalk = origin === null || room.origin_joined || room.history_visibility === 'world_readable';
+    if (!mayWalk) return { room, events: [], latestNotHeld: shared.latestNotHeld };
+    // The walk was skipped for the first caller, which may not read the room; this one may: it walks on its own.
+    const walked = shared.walked ? shared : await this.sharedWalk(request, origin);
+    return { room, events: walked.events.map((event) => event.forOrigin(origin)), latestNotHeld: walked.latestNotHeld };
+  }
+
+  /** The walk's rows, with nothing in them that depends on who asks (only whether it ran, by `origin`'s rights). */
+  private async sharedWalk(request: WalkRequest, origin: string | null): Promise<SharedWalk> {
     const [row] = await readOnce<WalkRow>(this.graph, QUERIES.walk, walkParameters(request, origin));
     if (row === undefined || row.room_version === null) {
-      return { room: undefined, events: [], latestNotHeld: row?.latest_not_held ?? request.latest_events };
+      return { room: undefined, joinedServers: new Set(), walked: false, events: [], latestNotHeld: row?.latest_not_held ?? request.latest_events };
     }
     // A redacted event is read pruned, as Synapse's event store reads it: the ACL in force, and each event walked.
     const version = getRoomVersion(row.room_version)!;
+    const states = new Map(row.states.map((state) => [state.state_id, stateVisibility(state)]));
     return {
       room: {
         room_id: request.room_id,
@@ -152,9 +171,14 @@ export class EventStore {
         create_content: contentOf(row.create_event_id, row.create_pdu),
         acl_content: contentOf(row.acl_event_id, row.acl_pdu, row.acl_redacted === true ? version : undefined),
         history_visibility: row.history_visibility,
-        origin_joined: row.origin_joined,
       },
-      events: row.events.map(({ redacted, ...event }) => (redacted ? { ...event, pdu: prunedPdu(event.pdu, version) } : event)),
+      joinedServers: new Set(row.joined_servers ?? []),
+      walked: row.walked === true,
+      events: row.events.map(({ pdu, redacted, state_id }) => {
+        const served = redacted ? prunedPdu(pdu, version) : pdu;
+        const state = state_id === null ? undefined : states.get(state_id);
+        return { forOrigin: (origin: string | null) => ({ pdu: served, ...visibilityFor(state, origin) }) };
+      }),
       latestNotHeld: row.latest_not_held,
     };
   }
@@ -186,6 +210,13 @@ export class EventStore {
   }
 }
 
+interface WalkStateRow {
+  state_id: string;
+  history_visibility: string | null;
+  joined_servers: string[];
+  invited_servers: string[];
+}
+
 interface WalkRow extends Record<string, unknown> {
   room_version: string | null;
   create_sender: string | null;
@@ -195,9 +226,42 @@ interface WalkRow extends Record<string, unknown> {
   acl_pdu: string | null;
   acl_redacted: boolean | null;
   history_visibility: string | null;
-  origin_joined: boolean;
-  events: (WalkedEvent & { redacted: boolean })[];
+  joined_servers: string[] | null;
+  walked: boolean | null;
+  events: { pdu: string; redacted: boolean; state_id: string | null }[];
+  states: WalkStateRow[];
   latest_not_held: string[];
+}
+
+/** A walk's answer before an origin is applied: what every request asking this walk shares. */
+interface SharedWalk {
+  readonly room: Omit<RoomAccessFacts, 'origin_joined'> | undefined;
+  /** The servers with a joined member in the room's current state. */
+  readonly joinedServers: ReadonlySet<string>;
+  readonly walked: boolean;
+  readonly events: readonly { forOrigin(origin: string | null): WalkedEvent }[];
+  readonly latestNotHeld: readonly string[];
+}
+
+interface StateVisibility {
+  readonly history_visibility: string | null;
+  readonly joined: ReadonlySet<string>;
+  readonly invited: ReadonlySet<string>;
+}
+
+function stateVisibility(state: WalkStateRow): StateVisibility {
+  return { history_visibility: state.history_visibility, joined: new Set(state.joined_servers), invited: new Set(state.invited_servers) };
+}
+
+/** What history visibility needs of an event for `origin`, from the summary of the state after it (if known). */
+function visibilityFor(state: StateVisibility | undefined, origin: string | null): EventVisibility {
+  if (state === undefined) return { state_known: false, history_visibility: null, server_joined: false, server_invited: false };
+  return {
+    state_known: true,
+    history_visibility: state.history_visibility,
+    server_joined: origin !== null && state.joined.has(origin),
+    server_invited: origin !== null && state.invited.has(origin),
+  };
 }
 
 // Events never change, so the parsed content of a create or ACL event is cached by event ID (and whether it is read
