@@ -47,9 +47,10 @@ export function generateCommand(): Command {
     .option('--seed <seed>', 'the same seed gives the same room', 'maxtryx')
     .option('--servers <k>', 'how many servers the members come from', integerOption(1), 4)
     .option('--history-visibility <visibility>', 'the room\'s m.room.history_visibility', 'shared')
-    .option('--conflicts', 'weave forks whose branches change the same state into the room (needs --servers 2+)', false)
+    .option('--conflicts', 'weave forks whose branches change the same state into the room, and end it with a rejected, a soft-failed and a missing event (needs --servers 2+)', false)
     .action(async (options: { out: string; events: number; roomVersion: string; seed: string; servers: number; historyVisibility: string; conflicts: boolean }) => {
-      process.stderr.write(`${await runGenerate(options)}\n`);
+      // --conflicts also ends the room with a rejected, a soft-failed and a missing event, as real rooms hold.
+      process.stderr.write(`${await runGenerate({ ...options, irregular: options.conflicts })}\n`);
     });
 }
 

@@ -16,6 +16,12 @@ export class SeededRandom {
     for (let i = 0; i < 12; i++) this.next();
   }
 
+  /** A function that puts the generator back where it is now, so what was drawn since can be drawn again. */
+  checkpoint(): () => void {
+    const { a, b, c, d } = this;
+    return () => Object.assign(this, { a, b, c, d });
+  }
+
   /** A float in [0, 1). */
   next(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;

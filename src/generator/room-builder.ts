@@ -38,6 +38,11 @@ export interface EventSpec {
    * of a fork must cite its own branch's state, never an event that only another branch holds.
    */
   readonly authState?: StateLookup;
+  /**
+   * An event no later event names and whose state the room never takes up: a rejected or soft-failed event, or a
+   * branch that stops (below a missing event). The builder keeps it out of its forward extremities and its state.
+   */
+  readonly detached?: boolean;
 }
 
 /** A server's signing key, derived from the room's seed so the same seed gives the same keys. */
@@ -105,6 +110,26 @@ export class RoomBuilder {
     }
   }
 
+  /**
+   * A function that undoes every event added from now on (and puts the clock and the ID generator back), for a
+   * caller that finds out only after building some events that they do not fit.
+   */
+  checkpoint(): () => void {
+    const events = this.events.length;
+    const state = new Map(this.state);
+    const extremities = this.extremities;
+    const { ts, roomId } = this;
+    const random = this.random.checkpoint();
+    return () => {
+      this.events.length = events;
+      this.state.clear();
+      for (const [key, event] of state) this.state.set(key, event);
+      this.extremities = extremities;
+      Object.assign(this, { ts, roomId });
+      random();
+    };
+  }
+
   /** The m.room.create event; the room ID comes from it (v12) or is made up on the creator's server. */
   create(creator: string, extraContent: Record<string, unknown> = {}): BuiltEvent {
     const server = serverNameOf(creator)!;
@@ -148,6 +173,7 @@ export class RoomBuilder {
       reference: [eventId, { sha256: encodeBase64(computeReferenceHash(signed, this.version)) }],
     };
     this.events.push(built);
+    if (spec.detached) return built;
     if (spec.state_key !== undefined) this.state.set(`${spec.type}\u0000${spec.state_key}`, built);
     this.extremities = [...this.extremities.filter((event) => !prev.includes(event)), built];
     return built;

@@ -17,10 +17,13 @@ export function demoRoomFile(dataDir: string): string {
   return join(dataDir, 'demo-room.jsonl');
 }
 
-/** Generates the demo room file once; returns its keys. */
+/**
+ * Generates the demo room file once; returns its keys. It ends with a rejected, a soft-failed and a missing event
+ * (src/generator/irregular-events.ts), so an analyst sees each kind in the Browser.
+ */
 export async function ensureDemoRoomFile(dataDir: string, events: number): Promise<RoomKeys> {
   const file = demoRoomFile(dataDir);
-  if (!existsSync(keysFilePath(file))) await writeRoom({ events, roomVersion: '10', seed: DEMO_SEED }, file);
+  if (!existsSync(keysFilePath(file))) await writeRoom({ events, roomVersion: '10', seed: DEMO_SEED, irregular: true }, file);
   return readKeysFile(keysFilePath(file));
 }
 

@@ -15,7 +15,8 @@ import { contentHashMatches } from '../../src/core/event-hashes';
 import { serverNameOf } from '../../src/core/identifiers';
 import { redactEvent } from '../../src/core/redaction';
 import { getRoomVersion } from '../../src/core/room-versions';
-import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
+import { generateRoom, IRREGULAR_MIN_EVENTS, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
+import { IRREGULAR_LINES, type IrregularEvents } from '../../src/generator/irregular-events';
 import { keysFilePath, readKeysFile } from '../../src/generator/keys-file';
 import { RoomBuilder, type BuiltEvent, type Pdu } from '../../src/generator/room-builder';
 
@@ -269,5 +270,64 @@ describe('power levels and the creator', () => {
     const events = [...generateRoom(options, roomBuilderFor(options))];
     const powerLevels = events.find((event) => event.type === 'm.room.power_levels')!;
     expect((powerLevels.pdu.content as { users: unknown }).users).toEqual(users);
+  });
+});
+
+describe('generateRoom with irregular events (the demo room, generate --conflicts)', () => {
+  const lines = (options: GenerateOptions) => generate(options).lines;
+
+  it.each([
+    ['1', false], ['10', false], ['12', false], ['10', true], ['12', true],
+  ])('v%s (conflicts %s): the events asked for, the regular ones unchanged, then the seven irregular lines', (roomVersion, conflicts) => {
+    const options: GenerateOptions = { events: 300, roomVersion, seed: `generator-irregular/${roomVersion}`, servers: 4, conflicts };
+    let irregular: IrregularEvents | undefined;
+    const builder = roomBuilderFor({ ...options, irregular: true });
+    const events = [...generateRoom({ ...options, irregular: true }, builder, () => {}, (added) => (irregular = added))];
+    expect(events).toHaveLength(300);
+    const regular = events.slice(0, 300 - IRREGULAR_LINES);
+    // The same events as a room of 293 without them (no scenario had to be undone for these seeds).
+    expect(regular.map((event) => JSON.stringify(event.pdu))).toEqual(lines({ ...options, events: 300 - IRREGULAR_LINES }));
+    const x = irregular!;
+    expect(events.slice(-IRREGULAR_LINES)).toEqual([x.spammerJoin, x.softFailed, x.ban, x.waiting, x.rejected, x.after, x.newest]);
+    // The missing event is built (its ID is named) but not among the room's lines.
+    expect(events.map((event) => event.event_id)).not.toContain(x.missing.event_id);
+    const prevIds = (event: BuiltEvent) => (event.pdu.prev_events as unknown[]).map((ref) => (Array.isArray(ref) ? ref[0] : ref));
+    expect(prevIds(x.waiting)).toEqual([x.missing.event_id]);
+    expect([x.softFailed, x.ban, x.missing].map(prevIds)).toEqual([[x.spammerJoin.event_id], [x.spammerJoin.event_id], [x.spammerJoin.event_id]]);
+    expect([x.rejected, x.after].map(prevIds)).toEqual([[x.ban.event_id], [x.ban.event_id]]);
+    expect(prevIds(x.newest)).toEqual([x.after.event_id]);
+    // The spammer's join merges the regular events' tips, and nothing names the detached events.
+    expect(events.slice(0, -IRREGULAR_LINES).filter((event) => !events.some((other) => prevIds(other).includes(event.event_id)))).toEqual([]);
+    const named = new Set(events.flatMap(prevIds));
+    expect([x.softFailed, x.waiting, x.rejected, x.newest].filter((event) => named.has(event.event_id))).toEqual([]);
+    // The newest event is the deepest, alone: the one `npm start`'s Try: line starts from.
+    expect(events.filter((event) => event.depth >= x.newest.depth)).toEqual([x.newest]);
+    expect([x.softFailed.pdu.sender, x.ban.pdu.state_key, x.ban.pdu.content, x.rejected.pdu.sender]).toEqual(
+      ['@spammer:hs4.test', '@spammer:hs4.test', { membership: 'ban', reason: 'spam' }, '@intruder:hs4.test'],
+    );
+    // The builder's state has the ban and not the rejected topic; its only forward extremity is the newest event.
+    expect(builder.currentState('m.room.member', '@spammer:hs4.test')).toBe(x.ban);
+    expect(builder.currentState('m.room.topic', '')?.pdu.sender).not.toBe('@intruder:hs4.test');
+    expect(builder.forwardExtremities()).toEqual([x.newest]);
+  });
+
+  it('leaves a room without them unchanged, and a room too small for them too', () => {
+    const options: GenerateOptions = { events: 120, roomVersion: '10', seed: 'generator-irregular/off', servers: 4 };
+    expect(lines({ ...options, irregular: false })).toEqual(lines(options));
+    expect(lines({ ...options, events: IRREGULAR_MIN_EVENTS - 1, irregular: true })).toEqual(lines({ ...options, events: IRREGULAR_MIN_EVENTS - 1 }));
+    expect(lines({ ...options, events: IRREGULAR_MIN_EVENTS, irregular: true })).toHaveLength(IRREGULAR_MIN_EVENTS);
+  });
+
+  it('undoes a conflict scenario that would run into them, and fills the room with random events instead', () => {
+    // conflicts-cut: with 103 events, the first scenario (from event 100) is cut; here it would end past line 96.
+    const options: GenerateOptions = { events: 103, roomVersion: '10', seed: 'conflicts-cut', servers: 4, conflicts: true, irregular: true };
+    const outcomes: unknown[] = [];
+    const events = [...generateRoom(options, roomBuilderFor(options), (outcome) => outcomes.push(outcome))];
+    expect(events).toHaveLength(103);
+    expect(outcomes).toEqual([]);
+    expect(events.some((event) => event.state_key === '@admin-0:hs2.test')).toBe(false);
+    expect(events.slice(-IRREGULAR_LINES).map((event) => event.pdu.sender)).toEqual(
+      ['@spammer:hs4.test', '@spammer:hs4.test', '@alice:hs1.test', '@alice:hs1.test', '@intruder:hs4.test', '@alice:hs1.test', '@alice:hs1.test'],
+    );
   });
 });
