@@ -1,7 +1,8 @@
 /**
- * GET /metrics in Prometheus's text format (prom-client), from one registry per app: requests by route, status and
- * errcode, their latency, the events get_missing_events returned and how many of them went out redacted, Neo4j
- * being unavailable, server keys found in memory and fetched, import totals, and the process's own figures (CPU,
+ * GET /metrics (served on the ops listener, src/http/ops-app.ts) in Prometheus's text format (prom-client), from one
+ * registry per app: requests by route, status and errcode, their latency, the events get_missing_events returned and
+ * how many of them went out redacted, Neo4j being unavailable, server keys found in memory and fetched, import
+ * totals, requests passed through to the homeserver and their latency, and the process's own figures (CPU,
  * memory, event loop lag). Counting is a few increments
  * when a response finishes; labels are the route's pattern, never the room or the origin, so they stay few.
  */
