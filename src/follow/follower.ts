@@ -38,6 +38,8 @@ export interface FollowerOptions {
   readonly pollMs?: number;
   /** Rooms that got events are settled at most this often (default 1000 ms): how stale room access may be. */
   readonly settleMs?: number;
+  /** Events after which the importer is replaced by a fresh one, bounding its memory (default 20,000). */
+  readonly recycleEvents?: number;
   readonly backoffMs?: { readonly initial: number; readonly max: number };
   readonly now?: () => number;
   /** Called after each commit with the lines it committed and when (benchmarks). */
@@ -65,6 +67,7 @@ export class Follower {
   private readonly pageSize: number;
   private readonly pollMs: number;
   private readonly settleMs: number;
+  private readonly recycleEvents: number;
   /** Rooms with events committed since they were last settled, and since when. */
   private readonly toSettle = new Map<string, number>();
   private readonly backoff: { initial: number; max: number };
@@ -77,6 +80,7 @@ export class Follower {
     this.pageSize = options.pageSize ?? 500;
     this.pollMs = options.pollMs ?? 100;
     this.settleMs = options.settleMs ?? 1000;
+    this.recycleEvents = options.recycleEvents ?? 20_000;
     this.backoff = { initial: options.backoffMs?.initial ?? 500, max: options.backoffMs?.max ?? 30_000 };
     this.sourceName = SynapseStream.sourceName(options.source);
     let resolve!: () => void;
@@ -138,13 +142,16 @@ export class Follower {
       const stored = await cursors.load();
       let position = stored?.position ?? START;
       this.position = position;
-      const importer = new Importer(store, {
-        // A page is one batch: one transaction with its position.
-        batchSize: this.pageSize * 2 + 1,
-        concurrency: 1,
-        onProblem: (problem) => logger.warn('follow: event not imported', { at: problem.at, problem: problem.message, severity: problem.severity }),
-        now: this.now,
-      });
+      const newImporter = () =>
+        new Importer(store, {
+          // A page is one batch: one transaction with its position.
+          batchSize: this.pageSize * 2 + 1,
+          concurrency: 1,
+          onProblem: (problem) => logger.warn('follow: event not imported', { at: problem.at, problem: problem.message, severity: problem.severity }),
+          now: this.now,
+        });
+      let importer = newImporter();
+      let importedSince = 0;
       this.toSettle.clear();
       if (stored !== undefined && stored.unsettled.length > 0) await this.settle(importer, store, cursors, stored.unsettled);
       if (this.firstCatchUp) logger.info('follow: catching up', { source: this.sourceName, forward: position.forward, backward: position.backward });
@@ -173,17 +180,26 @@ export class Follower {
           const forward = await stream.forwardPage(position, persisted.forward, this.pageSize);
           if (forward.reached !== position.forward || forward.lines.length > 0) {
             await settling;
+            importedSince += forward.lines.length;
             position = await this.apply(importer, cursors, forward, { forward: forward.reached, backward: position.backward }, 'forward');
           }
           const backward = await stream.backwardPage(position, persisted.backward, this.pageSize);
           if (backward.reached !== position.backward || backward.lines.length > 0) {
             await settling;
+            importedSince += backward.lines.length;
             position = await this.apply(importer, cursors, backward, { forward: position.forward, backward: backward.reached }, 'backfill');
           }
           healthy();
           this.lastError = undefined;
           const behindStill = forward.full || backward.full;
           await settling;
+          if (importedSince >= this.recycleEvents) {
+            // The importer keeps a little of every event it saw (IDs, state references): a long follow would grow
+            // without end. With every room settled, a fresh one reads what it needs from the graph again.
+            await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
+            importer = newImporter();
+            importedSince = 0;
+          }
           if (!behindStill && this.firstCatchUp) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
           else {
             settling = this.settleSome(importer, store, cursors);
