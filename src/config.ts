@@ -38,6 +38,8 @@ export interface Config {
   readonly keyFetchMaxWaiting: number;
   readonly trustedKeyServers: readonly TrustedKeyServer[];
   readonly logLevel: string;
+  /** JSON lines or one readable line a record; undefined: pretty when stderr is a terminal (src/logger.ts). */
+  readonly logFormat?: 'json' | 'pretty';
   readonly demoRoomEvents: number;
   /** serve --follow: the Synapse database (postgres:// URL) to follow, and the rooms (all when empty); src/follow/. */
   readonly followSynapse?: { readonly database: string; readonly rooms: readonly string[] };
@@ -88,6 +90,7 @@ const schema = Joi.object({
   KEY_FETCH_MAX_WAITING: Joi.number().integer().min(1).default(32),
   TRUSTED_KEY_SERVERS: Joi.string().empty('').default(''),
   LOG_LEVEL: Joi.string().valid('error', 'warn', 'info', 'debug').default('info'),
+  LOG_FORMAT: Joi.string().valid('json', 'pretty').empty(''),
   DEMO_ROOM_EVENTS: Joi.number().integer().min(0).default(2000),
   // serve --follow DATABASE sets the first; the rooms are comma-separated, every room when unset.
   FOLLOW_SYNAPSE_DATABASE: Joi.string().pattern(/^postgres(ql)?:\/\//i, 'postgres://...').empty(''),
@@ -107,6 +110,11 @@ const schema = Joi.object({
 
 /** Every environment variable the service reads (the schema's keys), for checks such as the compose file's test. */
 export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.describe().keys as Record<string, unknown>);
+
+/** Each variable's default as the schema gives it (undefined: unset unless configured), for `maxtryx serve --help`. */
+export function configDefaults(): Record<string, unknown> {
+  return schema.validate({}, { convert: true }).value as Record<string, unknown>;
+}
 
 export class ConfigError extends Error {}
 
@@ -142,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     keyFetchMaxWaiting: value.KEY_FETCH_MAX_WAITING,
     trustedKeyServers: parseTrustedKeyServers(value.TRUSTED_KEY_SERVERS),
     logLevel: value.LOG_LEVEL,
+    logFormat: value.LOG_FORMAT,
     demoRoomEvents: value.DEMO_ROOM_EVENTS,
     followSynapse: value.FOLLOW_SYNAPSE_DATABASE
       ? Object.freeze({

@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { loadConfig, type Config } from './config';
-import { createLogger, type Logger } from './logger';
+import { loadConfigWithFile } from './config-file';
+import { createLogger, defaultLogFormat, type LogFormat, type Logger } from './logger';
 import { connectGraph } from './store/connect';
 import { applySchema, assertReady, type Graph } from './store/neo4j';
 import { EventStore } from './store/event-store';
@@ -36,12 +37,14 @@ const DATA_DIR = join(PROJECT_ROOT, '.data');
 export async function serve(): Promise<void> {
   let config: Config;
   try {
-    config = loadConfig(process.env);
+    config = loadConfigWithFile(process.env);
   } catch (error) {
     process.stderr.write(`Configuration error: ${(error as Error).message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.logLevel);
+  const logFormat = config.logFormat ?? defaultLogFormat();
+  const logger = createLogger(config.logLevel, false, undefined, logFormat);
+  const say = sayer(logFormat, logger);
   const { graph, browserUrl } = await connectGraph(config.neo4j, (line) => logger.info(line));
   await applySchema(graph);
   const now = Date.now;
@@ -60,7 +63,7 @@ export async function serve(): Promise<void> {
     const { database: source, rooms } = config.followSynapse;
     readiness.push(startFollower({ source, rooms, graph, logger, registry: metrics.registry }).readiness);
   }
-  const demoRoom = config.neo4j.uri ? undefined : await demo(config, events, keyStore, logger, metrics);
+  const demoRoom = config.neo4j.uri ? undefined : await demo(config, events, keyStore, logger, metrics, say, logFormat);
 
   // Plans the hot path's queries before the first request does (about 2 s for the walk on a fresh Neo4j). Only a
   // head start: on a host too busy to plan within the warm-up's timeout the first requests plan them instead.
@@ -103,10 +106,26 @@ export async function serve(): Promise<void> {
   const server: Server = await listen(app, config.port, config.host);
   listening = true;
   logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName, upstream: config.upstreamFederation?.url });
-  if (browserUrl) process.stderr.write(`Neo4j Browser: ${browserUrl} (connects with no authentication, applies the room style and opens the room guide)\n`);
+  if (browserUrl) say(`Neo4j Browser: ${browserUrl} (connects with no authentication, applies the room style and opens the room guide)`, { message: 'Neo4j Browser', url: browserUrl });
   // Once the service answers, so that the line works the moment it shows.
-  if (demoRoom) process.stderr.write(demoRoom);
-  shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger, ops);
+  if (demoRoom) say(demoRoom.text, { message: 'demo room', ...demoRoom.fields });
+  // Started or found by us, the local Neo4j outlives the service (the next start is quicker): say so on the way out.
+  const localNeo4j = browserUrl === undefined ? undefined : () => say(
+    `The local Neo4j (Browser ${browserUrl}) and its room guide keep running for the next start; stop them with: npm run neo4j:stop`,
+    { message: 'the local Neo4j keeps running', browser: browserUrl, stop: 'npm run neo4j:stop' },
+  );
+  shutdownOn(['SIGINT', 'SIGTERM'], server, graph, logger, ops, localNeo4j);
+}
+
+/**
+ * A line for whoever watches the terminal (the Browser link, the demo room and its Try: line); when the service
+ * logs JSON, a log record instead, so that what collects stderr reads JSON only.
+ */
+type Say = (line: string, record: { message: string } & Record<string, unknown>) => void;
+
+function sayer(format: LogFormat, logger: Logger): Say {
+  if (format === 'pretty') return (line) => void process.stderr.write(`${line}\n`);
+  return (_line, { message, ...fields }) => void logger.info(message, fields);
 }
 
 /**
@@ -115,7 +134,9 @@ export async function serve(): Promise<void> {
  * before it finished (events stored, the room's state never settled: a crash, Ctrl-C) is run again, which stores
  * what is missing and settles the room, instead of serving a room whose access checks read no state.
  */
-async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKeyStore, logger: Logger, metrics: Metrics): Promise<string | undefined> {
+async function demo(
+  config: Config, events: EventStore, keyStore: Neo4jServerKeyStore, logger: Logger, metrics: Metrics, say: Say, logFormat: LogFormat,
+): Promise<{ text: string; fields: Record<string, unknown> } | undefined> {
   if (config.demoRoomEvents === 0) return undefined;
   const keys = await ensureDemoRoomFile(DATA_DIR, config.demoRoomEvents);
   const file = demoRoomFile(DATA_DIR);
@@ -123,18 +144,23 @@ async function demo(config: Config, events: EventStore, keyStore: Neo4jServerKey
   if (stored === undefined && (await events.roomCount()) > 0) return undefined;
   if (stored === undefined || !stored.settled || stored.events < countLines(file)) {
     if (stored !== undefined) {
-      process.stderr.write(`The demo room's import did not finish (${stored.events} events stored, state ${stored.settled ? 'settled' : 'not settled'}): finishing it.\n`);
+      say(`The demo room's import did not finish (${stored.events} events stored, state ${stored.settled ? 'settled' : 'not settled'}): finishing it.`, {
+        message: "finishing the demo room's import", events: stored.events, settled: stored.settled,
+      });
     }
-    const summary = await importSources(events, [file]);
+    const progress = logFormat === 'json' ? { log: (text: string) => logger.info('importing the demo room', { progress: text }) } : {};
+    const summary = await importSources(events, [file], progress);
     metrics.recordImport(summary);
     logger.info('imported the demo room', { summary: describe(summary) });
   }
   await registerRoomKeys(keys, keyStore, Date.now());
   const latest = await events.latestEvent(keys.room_id);
-  return (
-    `Demo room ${keys.room_id} (room version ${keys.room_version}, servers ${[...keys.servers.keys()].join(', ')}).\n` +
-    `Try: npm run request -- --room '${keys.room_id}' --latest '${latest?.event_id}' --limit 5 --as hs2.test${requestTarget(config)}\n`
-  );
+  const servers = [...keys.servers.keys()];
+  const command = `npm run request -- --room '${keys.room_id}' --latest '${latest?.event_id}' --limit 5 --as hs2.test${requestTarget(config)}`;
+  return {
+    text: `Demo room ${keys.room_id} (room version ${keys.room_version}, servers ${servers.join(', ')}).\nTry: ${command}`,
+    fields: { room_id: keys.room_id, room_version: keys.room_version, servers, try: command },
+  };
 }
 
 /** The request command's options that reach this service when it does not run with the defaults. */
@@ -155,10 +181,11 @@ function countLines(file: string): number {
  */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-function shutdownOn(signals: NodeJS.Signals[], server: Server, graph: Graph, logger: Logger, ops: Server): void {
+function shutdownOn(signals: NodeJS.Signals[], server: Server, graph: Graph, logger: Logger, ops: Server, onShutdown?: () => void): void {
   for (const signal of signals) {
     process.once(signal, () => {
       logger.info('shutting down', { signal });
+      onShutdown?.();
       // Probes need no answer once we are going: the ops listener closes at once.
       ops.close();
       ops.closeAllConnections();

@@ -24,6 +24,8 @@ export interface ProgressOptions {
   readonly stream?: NodeJS.WriteStream;
   /** A live display; by default when the stream is a terminal (of some width). */
   readonly live?: boolean;
+  /** Where the plain lines' text goes instead of the stream (a service's log, when it logs JSON). */
+  readonly log?: (text: string) => void;
   readonly now?: () => number;
 }
 
@@ -38,18 +40,18 @@ export async function runSteps(steps: readonly Step[], options: ProgressOptions 
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? Date.now;
   // A terminal of no width (a pseudo-terminal nobody sized) would wrap the display at every character.
-  if (options.live ?? (stream.isTTY === true && stream.columns > 0)) await runLive(steps, stream, now);
-  else await runPlain(steps, stream, now);
+  if (options.log === undefined && (options.live ?? (stream.isTTY === true && stream.columns > 0))) await runLive(steps, stream, now);
+  else await runPlain(steps, options.log ?? ((text) => stream.write(`... ${text}\n`)), now);
 }
 
 /** The plain lines: "... TEXT" at most every two seconds, the first two seconds after the start. */
-async function runPlain(steps: readonly Step[], stream: NodeJS.WritableStream, now: () => number): Promise<void> {
+async function runPlain(steps: readonly Step[], write: (text: string) => void, now: () => number): Promise<void> {
   let last = now();
   const report: Report = ({ text }) => {
     const time = now();
     if (time - last < PLAIN_INTERVAL_MS) return;
     last = time;
-    stream.write(`... ${text}\n`);
+    write(text);
   };
   for (const step of steps) await step.run(report);
 }

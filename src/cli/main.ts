@@ -6,14 +6,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { ConfigError } from '../config';
+import { withConfigFile } from '../config-file';
 import { PROJECT_ROOT } from '../paths';
-import { runProgram } from './command';
+import { runProgram, UsageError } from './command';
 import { cypherCommand } from './cypher';
 import { followCommand } from './follow';
 import { generateCommand } from './generate';
 import { importCommand } from './import';
 import { neo4jCommand } from './neo4j';
 import { requestCommand } from './request';
+import { serveEnvironmentHelp } from './serve-help';
 
 const BENCH_HELP = `
 Benchmarks (the arguments go to npm run bench as they are):
@@ -57,10 +60,13 @@ export function program(deps: ProgramDeps = LOADED): Command {
   return new Command('maxtryx')
     .description('get_missing_events on a Neo4j room graph: the service, its data and its tools')
     .version(packageVersion(), '-V, --version', 'print the version')
+    .option('--config <file>', 'a YAML file of settings, keyed by the environment variables\' names (as MAXTRYX_CONFIG); the environment overrides it')
+    .hook('preAction', (self, command) => useConfigFile(self.opts<{ config?: string }>().config, command.name()))
     .addCommand(
       new Command('serve')
         .description('run the service (configured by environment variables; see the README)')
         .option('--follow <database>', 'also follow this Synapse PostgreSQL database (as FOLLOW_SYNAPSE_DATABASE; see maxtryx follow)')
+        .addHelpText('after', serveEnvironmentHelp)
         .action((opts: { follow?: string }) => {
           if (opts.follow !== undefined) process.env.FOLLOW_SYNAPSE_DATABASE = opts.follow;
           return deps.serve();
@@ -84,6 +90,24 @@ export function program(deps: ProgramDeps = LOADED): Command {
       async () => (await import('./fuzz')).fuzzCommand()))
     .addCommand(loadedWhenRun('soak', 'a long steady load of valid, invalid and unauthorised requests',
       async () => (await import('./soak')).soakCommand()));
+}
+
+/**
+ * --config FILE (or MAXTRYX_CONFIG): the service reads the file itself, naming it in its errors (src/config-file.ts);
+ * for the other commands its settings are put where they read theirs, in the environment, under what it sets already.
+ */
+function useConfigFile(option: string | undefined, command: string): void {
+  const file = option ?? (process.env.MAXTRYX_CONFIG || undefined);
+  if (file === undefined) return;
+  process.env.MAXTRYX_CONFIG = file;
+  if (command === 'serve') return;
+  try {
+    const { env, fromFile } = withConfigFile(process.env, file);
+    for (const key of fromFile) process.env[key] = env[key];
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`Configuration error: ${error.message}`);
+    throw error;
+  }
 }
 
 /** The version in package.json, which the build does not copy into dist. */

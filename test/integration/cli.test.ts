@@ -15,6 +15,7 @@ import { formatTable } from '../../src/cli/format-table';
 import { runGenerate } from '../../src/cli/generate';
 import { runImport, synapseSource } from '../../src/cli/import';
 import { program } from '../../src/cli/main';
+import { CONFIG_VARIABLES } from '../../src/config';
 import { listQueries, parametersOf } from '../../src/cli/query-files';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
 import { readKeysFile } from '../../src/generator/keys-file';
@@ -291,6 +292,9 @@ get_missing_events on a Neo4j room graph: the service, its data and its tools
 
 Options:
   -V, --version                print the version
+  --config <file>              a YAML file of settings, keyed by the environment
+                               variables' names (as MAXTRYX_CONFIG); the
+                               environment overrides it
   -h, --help                   display help for command
 
 Commands:
@@ -317,6 +321,44 @@ Commands:
                                unauthorised requests
   help [command]               display help for command
 `);
+  });
+
+  it('serve --help lists every environment variable with its default; neo4j --help names the configured ports', async () => {
+    const serve = await spawnCli(['serve', '--help']);
+    const variables = serve.stdout.slice(serve.stdout.indexOf('Environment variables'));
+    const rows = [...variables.matchAll(/^ {2}([A-Z0-9_]+) +(.+)$/gm)].map((match) => [match[1], match[2]]);
+    expect(rows.map(([name]) => name)).toEqual([...CONFIG_VARIABLES]);
+    expect(rows.slice(0, 7)).toEqual([
+      ['SERVER_NAME', 'localhost:8008'], ['HOST', '127.0.0.1'], ['PORT', '8008'], ['OPS_HOST', '127.0.0.1'], ['OPS_PORT', '9898'],
+      ['SIGNING_KEY_PATH', '.data/signing.key'], ['NEO4J_URI', "(unset: the project's local Neo4j, started if needed)"],
+    ]);
+    expect(Object.fromEntries(rows)).toMatchObject({
+      NEO4J_QUERY_TIMEOUT_MS: '5000', LOG_LEVEL: 'info', LOG_FORMAT: '(unset: pretty on a terminal, json otherwise)', TRUSTED_KEY_SERVERS: '(empty)',
+      RC_FEDERATION_CONCURRENT: '3',
+    });
+    const neo4jHelp = await spawnCliWith(['neo4j', '--help'], { NEO4J_BOLT_PORT: '17687', NEO4J_HTTP_PORT: '17474', NEO4J_GUIDE_PORT: '' });
+    expect(neo4jHelp.stdout).toContain("start, stop or check the project's local Neo4j (Bolt 127.0.0.1:17687, Browser\n:17474)");
+    expect(neo4jHelp.stdout.endsWith(
+      '\nPorts (a server already running keeps its own; npm run neo4j:status names them):\n' +
+        '  NEO4J_BOLT_PORT   17687\n  NEO4J_HTTP_PORT   17474\n  NEO4J_GUIDE_PORT  7476 (the room guide; another free port when it is taken)\n',
+    )).toBe(true);
+  });
+
+  it('--config FILE: a bad file or value is a configuration error naming the file and the key, exit code 2', async () => {
+    const badPort = join(dir, 'bad-port.yaml');
+    writeFileSync(badPort, 'SERVER_NAME: example.org\nPORT: 99999\n');
+    expect(await spawnCli(['--config', badPort, 'serve'])).toEqual({
+      code: 2, stdout: '', stderr: `Configuration error: ${badPort}: PORT is invalid: must be less than or equal to 65535\n`,
+    });
+    // MAXTRYX_CONFIG as well; the environment's value wins over the file's.
+    expect(await spawnCliWith(['serve'], { MAXTRYX_CONFIG: badPort, PORT: 'eighty' })).toEqual({
+      code: 2, stdout: '', stderr: 'Configuration error: PORT is invalid: must be a number\n',
+    });
+    const lower = join(dir, 'lower.yaml');
+    writeFileSync(lower, 'server_name: example.org\n');
+    expect(await spawnCli(['import', '--config', lower, 'room.jsonl'])).toEqual({
+      code: 2, stdout: '', stderr: `Configuration error: ${lower}: server_name is not a setting; did you mean SERVER_NAME? (the keys are written as the environment variables)\n`,
+    });
   });
 
   it('each subcommand has --help with its options', async () => {

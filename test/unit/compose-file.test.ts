@@ -153,7 +153,7 @@ describe('Dockerfile', () => {
   it("runs node with the service's options, as npm start does", () => {
     expect(SERVICE_NODE_OPTIONS).toEqual(['--max-semi-space-size=8']);
     const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts.start).toBe(`npm run --silent build && node ${SERVICE_NODE_OPTIONS.join(' ')} dist/src/main.js`);
+    expect(scripts.start).toBe(`node scripts/build.mjs && node ${SERVICE_NODE_OPTIONS.join(' ')} dist/src/main.js`);
     expect(dockerfile.match(/^CMD .*$/gm)).toEqual(['CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]']);
   });
 

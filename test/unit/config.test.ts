@@ -1,5 +1,8 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../src/config';
+import { loadConfigWithFile } from '../../src/config-file';
 
 describe('loadConfig', () => {
   it('gives every setting its documented default', () => {
@@ -106,5 +109,52 @@ describe('FOLLOW_SYNAPSE_DATABASE (serve --follow)', () => {
     expect(() => loadConfig({ FOLLOW_SYNAPSE_DATABASE: '/var/lib/synapse/homeserver.db' })).toThrow(
       'FOLLOW_SYNAPSE_DATABASE is invalid: with value "/var/lib/synapse/homeserver.db" fails to match the postgres://... pattern',
     );
+  });
+});
+
+describe('LOG_FORMAT', () => {
+  it('is json or pretty, unset by default (pretty on a terminal, decided where the logger is made)', () => {
+    expect([loadConfig({}).logFormat, loadConfig({ LOG_FORMAT: 'json' }).logFormat, loadConfig({ LOG_FORMAT: 'pretty' }).logFormat]).toEqual([undefined, 'json', 'pretty']);
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow('LOG_FORMAT is invalid: must be one of [json, pretty]');
+  });
+});
+
+describe('a configuration file (--config FILE, MAXTRYX_CONFIG)', () => {
+  let dir: string;
+  beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'maxtryx-config-'))));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+
+  it('takes the environment variables as keys; the environment overrides the file', () => {
+    const path = file('maxtryx.yaml', 'SERVER_NAME: example.org\nPORT: 8448\nFEDERATION_VERIFY_TLS: false\n# a comment\nLOG_LEVEL: warn\n');
+    const config = loadConfigWithFile({}, path);
+    expect([config.serverName, config.port, config.federationVerifyTls, config.logLevel]).toEqual(['example.org', 8448, false, 'warn']);
+    const overridden = loadConfigWithFile({ PORT: '9000', MAXTRYX_CONFIG: path });
+    expect([overridden.serverName, overridden.port]).toEqual(['example.org', 9000]);
+    // An empty variable is unset, as loadConfig reads it: the file's value stands.
+    expect(loadConfigWithFile({ SERVER_NAME: '' }, path).serverName).toBe('example.org');
+    expect(loadConfigWithFile({}, file('empty.yaml', '# nothing yet\n')).serverName).toBe('localhost:8008');
+  });
+
+  it('names the file and the key in its errors', () => {
+    const path = file('bad-port.yaml', 'PORT: 99999\n');
+    expect(() => loadConfigWithFile({}, path)).toThrow(`${path}: PORT is invalid: must be less than or equal to 65535`);
+    // The environment's bad value is the environment's.
+    expect(() => loadConfigWithFile({ PORT: 'x' }, file('fine.yaml', 'SERVER_NAME: example.org\n'))).toThrow(/^PORT is invalid: must be a number$/);
+    const lower = file('lower.yaml', 'server_name: example.org\n');
+    expect(() => loadConfigWithFile({}, lower)).toThrow(`${lower}: server_name is not a setting; did you mean SERVER_NAME? (the keys are written as the environment variables)`);
+    const unknown = file('unknown.yaml', 'LISTEN_PORT: 1\n');
+    expect(() => loadConfigWithFile({}, unknown)).toThrow(`${unknown}: LISTEN_PORT is not a setting (the settings are the environment variables listed by maxtryx serve --help)`);
+    const list = file('list.yaml', 'TRUSTED_KEY_SERVERS:\n  - matrix.org\n');
+    expect(() => loadConfigWithFile({}, list)).toThrow(`${list}: TRUSTED_KEY_SERVERS must be one value (a string, a number or true/false), not a list`);
+    const notYaml = file('not.yaml', 'SERVER_NAME: [unclosed\n');
+    expect(() => loadConfigWithFile({}, notYaml)).toThrow(new RegExp(`^${notYaml.replace(/[.]/g, '\\.')}: not YAML: `));
+    const notMapping = file('list-top.yaml', '- SERVER_NAME\n');
+    expect(() => loadConfigWithFile({}, notMapping)).toThrow(`${notMapping}: not a mapping of settings (KEY: value, one a line)`);
+    expect(() => loadConfigWithFile({}, join(dir, 'absent.yaml'))).toThrow(`${join(dir, 'absent.yaml')}: cannot read it (ENOENT)`);
   });
 });
