@@ -12,8 +12,10 @@
  * npm run bench -- import [--events 100000] [--room-version 10] [--warmup 20000]
  *   Events per second importing a freshly generated room, after importing a warm-up room of its own (Neo4j's
  *   JIT-compiled Cypher runtime is about twice as fast warm as just after start); both figures are printed.
- * npm run bench -- endpoint [--events 100000] [--seconds 10] [--concurrency 1,16,64] [--limit 20]
- *   The HTTP endpoint under signed load on a `shared` and a `joined` room (src/cli/bench-endpoint.ts).
+ * npm run bench -- endpoint [--events 100000] [--seconds 10] [--concurrency 1,16,64] [--origins 32] [--limit 20]
+ *                           [--scenarios floor,distinct,herd]
+ *   The service as `npm start` runs it under signed load from many origins: the /version floor, distinct walks and
+ *   a herd, with the machine's speed and busy %, the database's size and CPU per request (src/cli/bench-endpoint.ts).
  * npm run bench -- bulk [--events 1000000] [--room-version 10]
  *   A first load into an empty database with neo4j-admin (import --bulk) against the graph importer, each into a
  *   throw-away Neo4j of its own (src/cli/bench-bulk.ts).
@@ -57,6 +59,8 @@ export async function runBench(args: readonly string[]): Promise<void> {
       'room-version': { type: 'string', default: '10' },
       seconds: { type: 'string', default: '10' },
       concurrency: { type: 'string', default: '1,16,64' },
+      origins: { type: 'string', default: '32' },
+      scenarios: { type: 'string', default: 'floor,distinct,herd' },
       full: { type: 'boolean', default: false },
       reuse: { type: 'boolean', default: false },
     },
@@ -83,6 +87,7 @@ export async function runBench(args: readonly string[]): Promise<void> {
       await benchEndpoint(graph, {
         events: Number(values.events ?? 100_000), seconds: Number(values.seconds), limit: Number(values.limit),
         concurrency: values.concurrency!.split(',').map(Number), dir: BENCH_DIR,
+        origins: Number(values.origins), scenarios: values.scenarios!.split(','),
       });
     } else if (positionals[0] === 'state') {
       await benchState(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
