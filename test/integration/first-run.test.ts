@@ -33,7 +33,13 @@ afterAll(() => {
 
 /** What a terminal shows of the output: ANSI codes and carriage returns taken out. */
 function screen(output: string): string {
-  return output.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+  return (
+    output
+      // npm's spinner: a frame, then "cursor to column 1, erase to the end of the line" takes it off the screen.
+      .replace(/[^\n\r]*\u001b\[1G\u001b\[0?K/g, '')
+      .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
+      .replace(/\r/g, '')
+  );
 }
 
 /** Runs `command` in a 120-column pseudo-terminal; resolves with its exit code and what it printed. */
