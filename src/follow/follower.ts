@@ -4,10 +4,10 @@
  * in ONE transaction with the position it reaches (Importer.commit), so a crash at any moment leaves a position
  * that matches the graph; a restart resumes from it and no event is imported twice or lost. An event is served
  * once its page has committed (its own state is computed on import). The rooms a page touched are recorded in that
- * same transaction and settled (pending states, then the current state that room access reads) at most every
- * `settleMs` and before the first catch-up counts as done: settling costs a few transactions per room, and doing it
- * after every page would hold up the next one under a steady stream. A crash before settling settles them at the
- * next start.
+ * same transaction and settled (pending states, redactions, then the current state that room access reads) at
+ * most every `settleMs`, beside the polls and commits, by an importer of their own: settling reads the whole room
+ * (its forward extremities) and takes 0.1-1 s a room, so commits that waited for it had a p99 lag of seconds. A
+ * crash before settling settles them at the next start.
  *
  * Errors (the Synapse database restarted, Neo4j gone) never end it: the follower drops its connection and its
  * importer, waits (0.5 s, doubling up to 30 s) and starts again from the stored position.
@@ -21,7 +21,7 @@ import type { Graph } from '../store/neo4j';
 import { positionsBehind, START, type FollowPosition } from './follow-position';
 import type { FollowMetrics } from './follow-metrics';
 
-/** How long one round of settling may hold up the next page (see settleSome). */
+/** How long one round of settling goes on before the loop starts the next (see settleSome). */
 const SETTLE_BUDGET_MS = 150;
 
 export interface FollowerOptions {
@@ -70,6 +70,9 @@ export class Follower {
   private readonly recycleEvents: number;
   /** Rooms with events committed since they were last settled, and since when. */
   private readonly toSettle = new Map<string, number>();
+  /** Commits started, and the last one that touched each room (see settle). */
+  private commits = 0;
+  private readonly lastCommit = new Map<string, number>();
   private readonly backoff: { initial: number; max: number };
   private readonly sourceName: string;
   private readonly caught: { promise: Promise<void>; resolve: () => void };
@@ -153,7 +156,10 @@ export class Follower {
       let importer = newImporter();
       let importedSince = 0;
       this.toSettle.clear();
-      if (stored !== undefined && stored.unsettled.length > 0) await this.settle(importer, store, cursors, stored.unsettled);
+      // Rooms are settled by an importer of their own, fresh each time (it reads the room's state events from the
+      // graph), so settling never waits for the commits nor they for it.
+      const settle = (rooms: readonly string[]) => this.settle(newImporter(), store, cursors, rooms);
+      if (stored !== undefined && stored.unsettled.length > 0) await settle(stored.unsettled);
       if (this.firstCatchUp) logger.info('follow: catching up', { source: this.sourceName, forward: position.forward, backward: position.backward });
       const start = await stream.persistedUpTo();
       if (start.forward < position.forward || start.backward > position.backward) {
@@ -163,15 +169,14 @@ export class Follower {
           source: this.sourceName, stored: position, persisted: start,
         });
       }
-      // Settling (Neo4j only) runs while the next poll waits and reads Synapse (PostgreSQL only); it is awaited
-      // before anything else uses the importer, so the two never touch the importer's rooms at once.
-      let settling: Promise<void> = Promise.resolve();
+      // One round of settling at a time runs beside the polls and commits.
+      let settling: Promise<void> | undefined;
       try {
         for (;;) {
           if (this.stopped) {
             await settling;
             // Leaves no room unsettled when it can: a stop between pages is a clean end.
-            if (this.toSettle.size > 0) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
+            if (this.toSettle.size > 0) await settle([...this.toSettle.keys()]);
             return;
           }
           const persisted = await stream.persistedUpTo();
@@ -179,31 +184,30 @@ export class Follower {
           metrics?.behind.set(this.behind);
           const forward = await stream.forwardPage(position, persisted.forward, this.pageSize);
           if (forward.reached !== position.forward || forward.lines.length > 0) {
-            await settling;
             importedSince += forward.lines.length;
             position = await this.apply(importer, cursors, forward, { forward: forward.reached, backward: position.backward }, 'forward');
           }
           const backward = await stream.backwardPage(position, persisted.backward, this.pageSize);
           if (backward.reached !== position.backward || backward.lines.length > 0) {
-            await settling;
             importedSince += backward.lines.length;
             position = await this.apply(importer, cursors, backward, { forward: position.forward, backward: backward.reached }, 'backfill');
           }
           healthy();
           this.lastError = undefined;
           const behindStill = forward.full || backward.full;
-          await settling;
           if (importedSince >= this.recycleEvents) {
             // The importer keeps a little of every event it saw (IDs, state references): a long follow would grow
-            // without end. With every room settled, a fresh one reads what it needs from the graph again.
-            await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
+            // without end. A fresh one reads what it needs from the graph again; events it left waiting for their
+            // state are in the graph as such, and settling computes them.
             importer = newImporter();
             importedSince = 0;
           }
-          if (!behindStill && this.firstCatchUp) await this.settle(importer, store, cursors, [...this.toSettle.keys()]);
-          else {
-            settling = this.settleSome(importer, store, cursors);
-            // Its error is thrown where it is awaited; until then it must not count as unhandled.
+          if (!behindStill && this.firstCatchUp) {
+            await settling;
+            await settle([...this.toSettle.keys()]);
+          } else if (settling === undefined) {
+            settling = this.settleSome(settle).finally(() => (settling = undefined));
+            // Its error is thrown where it is awaited (at the latest in this loop's finally); not unhandled meanwhile.
             settling.catch(() => undefined);
           }
           if (behindStill) continue;
@@ -222,7 +226,7 @@ export class Follower {
           await this.sleep(this.pollMs);
         }
       } finally {
-        await settling.catch(() => undefined);
+        await settling?.catch(() => undefined);
       }
     } finally {
       await stream.close().catch(() => undefined);
@@ -248,6 +252,8 @@ export class Follower {
       await importer.importLines([line.line], `${this.sourceName}@${line.streamOrdering}`);
     }
     timing.imported = this.now();
+    this.commits += 1;
+    for (const room of rooms) this.lastCommit.set(room, this.commits);
     await importer.commit(cursors.save(next, [...rooms], this.now()));
     const committedAt = this.now();
     timing.committed = committedAt;
@@ -267,26 +273,36 @@ export class Follower {
   }
 
   /**
-   * Settles the rooms that have waited `settleMs`, longest first, one at a time until SETTLE_BUDGET_MS has passed:
-   * a page's commit then waits for about one room's settling at most, and the other rooms follow in the next rounds.
+   * Settles the rooms that have waited `settleMs`, longest first, one at a time until SETTLE_BUDGET_MS has passed;
+   * the other rooms follow in the next rounds.
    */
-  private async settleSome(importer: Importer, store: EventStore, cursors: FollowCursorStore): Promise<void> {
+  private async settleSome(settle: (rooms: readonly string[]) => Promise<void>): Promise<void> {
     const started = this.now();
     const due = [...this.toSettle].filter(([, since]) => started - since >= this.settleMs).sort((a, b) => a[1] - b[1]);
     for (const [room] of due) {
-      await this.settle(importer, store, cursors, [room]);
+      await settle([room]);
       if (this.now() - started >= SETTLE_BUDGET_MS) return;
     }
   }
 
+  /**
+   * Settles rooms with `importer` (pending states, redactions, current state). A room that got a commit meanwhile
+   * stays to settle: what this settle read may predate it. (Commits count themselves before they start, so a commit
+   * that lands while this runs is never missed.)
+   */
   private async settle(importer: Importer, store: EventStore, cursors: FollowCursorStore, rooms: readonly string[]): Promise<void> {
-    // Only rooms the graph holds: a room whose lines all wait for their m.room.create has nothing to settle yet.
     const started = this.now();
+    const mark = this.commits;
+    // Only rooms the graph holds: a room whose lines all wait for their m.room.create has nothing to settle yet.
     const stored = await store.roomVersions(rooms);
     const settling = rooms.filter((room) => stored.has(room));
     await importer.settle(settling);
-    await cursors.settled(settling);
-    for (const room of rooms) this.toSettle.delete(room);
+    const done = rooms.filter((room) => (this.lastCommit.get(room) ?? 0) <= mark);
+    await cursors.settled(done.filter((room) => stored.has(room)));
+    for (const room of done) {
+      this.toSettle.delete(room);
+      this.lastCommit.delete(room);
+    }
     this.options.logger.debug('follow: settled', { rooms: settling.length, settle_ms: this.now() - started });
   }
 
