@@ -16,6 +16,9 @@
  *                           [--scenarios floor,distinct,herd]
  *   The service as `npm start` runs it under signed load from many origins: the /version floor, distinct walks and
  *   a herd, with the machine's speed and busy %, the database's size and CPU per request (src/cli/bench-endpoint.ts).
+ * npm run bench -- synapse   (SECONDS=10 ROUNDS=500 CONNECTIONS=1,16,64 in the environment)
+ *   Synapse 1.163 on PostgreSQL beside the service on a ~2,000-event forked room Synapse made, the same signed
+ *   requests to both at each connection count: req/s, p50, p99, CPU per request and the ratios (bench-synapse.ts).
  * npm run bench -- bulk [--events 1000000] [--room-version 10]
  *   A first load into an empty database with neo4j-admin (import --bulk) against the graph importer, each into a
  *   throw-away Neo4j of its own (src/cli/bench-bulk.ts).
@@ -24,6 +27,7 @@
  *   large room: PROFILE database hits and latency of state-summaries.cypher, their ratio, and what the rooms'
  *   states take in the graph per event (nodes, relationships, state entries).
  */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +69,7 @@ export async function runBench(args: readonly string[]): Promise<void> {
       reuse: { type: 'boolean', default: false },
     },
   });
+  if (positionals[0] === 'synapse') return benchSynapse();
   if (positionals[0] === 'bulk') {
     mkdirSync(BENCH_DIR, { recursive: true });
     const events = Number(values.events ?? 1_000_000);
@@ -92,11 +97,24 @@ export async function runBench(args: readonly string[]): Promise<void> {
     } else if (positionals[0] === 'state') {
       await benchState(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
     } else {
-      throw new Error('say which benchmark: walk, import, bulk, state or endpoint');
+      throw new Error('say which benchmark: walk, import, bulk, state, endpoint or synapse');
     }
   } finally {
     await close();
   }
+}
+
+/**
+ * Synapse beside the service (test/synapse/bench-synapse.ts): run by jest with the Synapse harness of
+ * test/synapse/helpers (a virtualenv from PyPI, our PostgreSQL, a throw-away Neo4j), as npm run test:synapse runs it.
+ */
+function benchSynapse(): Promise<void> {
+  const jest = join(PROJECT_ROOT, 'node_modules', '.bin', 'jest');
+  const args = ['--runInBand', '--config', 'jest.synapse.config.js', '--testMatch', '**/test/synapse/bench-synapse.ts'];
+  return new Promise((resolve, reject) => {
+    const child = spawn(jest, args, { cwd: PROJECT_ROOT, stdio: 'inherit' });
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bench synapse: jest exited with ${code}`))));
+  });
 }
 
 /** The whole comparative benchmark: import, walks with baselines, endpoint; a table and a JSON file. */
