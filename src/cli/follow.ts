@@ -13,7 +13,7 @@ import { roomGraphReadiness } from '../http/health';
 import { createMetrics } from '../http/metrics';
 import { createOpsApp } from '../http/ops-app';
 import { isPostgresUrl } from '../importer/synapse-database';
-import { createLogger } from '../logger';
+import { createLogger, defaultLogFormat } from '../logger';
 import { connectGraph } from '../store/connect';
 import { applySchema, assertReady } from '../store/neo4j';
 import { collect, integerOption, runProgram, UsageError } from './command';
@@ -34,7 +34,7 @@ export async function runFollow(options: FollowCommandOptions): Promise<void> {
     );
   }
   const config = loadConfig(process.env);
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, false, undefined, config.logFormat ?? defaultLogFormat());
   const { graph, close } = await connectGraph(config.neo4j);
   await applySchema(graph);
   const metrics = createMetrics();

@@ -45,7 +45,7 @@ async function synapseFile(name: string, rows: readonly Row[], redactions: reado
   const SQL = await initSqlJs();
   const db = new SQL.Database();
   db.run(`CREATE TABLE events(stream_ordering INTEGER PRIMARY KEY, topological_ordering BIGINT NOT NULL, event_id TEXT NOT NULL,
-            type TEXT NOT NULL, room_id TEXT NOT NULL, outlier BOOL NOT NULL, depth BIGINT NOT NULL, sender TEXT);
+            type TEXT NOT NULL, room_id TEXT NOT NULL, outlier BOOL NOT NULL, depth BIGINT NOT NULL, sender TEXT, received_ts BIGINT);
           CREATE TABLE event_json(event_id TEXT NOT NULL, room_id TEXT NOT NULL, internal_metadata TEXT NOT NULL, json TEXT NOT NULL, format_version INTEGER);
           CREATE TABLE rooms(room_id TEXT PRIMARY KEY NOT NULL, room_version TEXT);
           CREATE TABLE rejections(event_id TEXT NOT NULL, reason TEXT NOT NULL, last_check TEXT NOT NULL);
@@ -65,7 +65,7 @@ async function synapseFile(name: string, rows: readonly Row[], redactions: reado
     };
     const eventId = computeEventId(event, V10)!;
     ids.set(row.body, eventId);
-    db.run('INSERT INTO events VALUES (?, ?, ?, ?, ?, 0, ?, ?)', [row.stream, row.depth, eventId, 'm.room.message', row.room, row.depth, '@alice:hs1.test']);
+    db.run('INSERT INTO events VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?)', [row.stream, row.depth, eventId, 'm.room.message', row.room, row.depth, '@alice:hs1.test', 1_700_000_000_000 + row.stream]);
     db.run('INSERT INTO event_json VALUES (?, ?, ?, ?, 3)', [eventId, row.room, JSON.stringify(row.internal ?? {}), JSON.stringify(event)]);
     if (row.rejected !== undefined) db.run('INSERT INTO rejections VALUES (?, ?, ?)', [eventId, row.rejected, '0']);
   }
