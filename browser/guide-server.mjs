@@ -47,34 +47,25 @@ async function cypher(httpPort, statement, parameters = {}) {
   return result.data.map(({ row }) => Object.fromEntries(result.columns.map((column, i) => [column, row[i]])));
 }
 
+/** How many more rooms the guide offers to switch to, the largest first (the rooms query lists them all). */
+const OTHER_ROOMS = 10;
+
 /**
- * Parameter values for the guide, read with the shipped queries themselves: the room with the most events, its
- * newest forward extremity, its busiest sender, and the oldest event get_missing_events returns from that tip.
+ * Parameter values for the guide, read with the shipped queries themselves: the room with the most events. Only
+ * room_id names a room: the event parameters stay null (the queries' examples), and each query then takes what it
+ * needs from $room_id (its newest event, the state key of its newest event of $type), so changing room_id alone
+ * explores another room.
  */
 export async function readFacts(httpPort, queries) {
   const statement = (name) => queries.find((query) => query.name === name).statement;
-  const [room] = await cypher(httpPort, statement('rooms'));
+  const rooms = await cypher(httpPort, statement('rooms'));
+  const [room] = rooms;
   if (!room || room.events === 0) return { facts: {}, roomNote: 'The database holds no room yet: import one (npm run import), then play this guide again.' };
-  const roomId = room.room_id;
-  const tips = await cypher(httpPort, statement('forward-extremities'), { room_id: roomId });
-  const newest = tips.find((tip) => tip.status === 'forward extremity') ?? tips[0];
-  const [sender] = await cypher(httpPort, statement('events-per-sender'), { room_id: roomId });
-  const facts = { room_id: cypherLiteral(roomId) };
-  if (newest) {
-    const walk = await cypher(httpPort, statement('get-missing-events'),
-      { room_id: roomId, latest_events: [newest.event_id], earliest_events: [], limit: 10, min_depth: 0 });
-    Object.assign(facts, {
-      latest_events: cypherLiteral([newest.event_id]), event_id: cypherLiteral(newest.event_id),
-      from_event: cypherLiteral(newest.event_id),
-    });
-    if (walk[0]) facts.to_event = cypherLiteral(walk[0].event_id);
-  }
-  if (sender) Object.assign(facts, { type: cypherLiteral('m.room.member'), state_key: cypherLiteral(sender.sender) });
   const others = room.events === 1 ? '' : ` (${room.events} events)`;
   return {
-    facts,
-    roomNote: `These parameters are set for the room with the most events, ${roomId}${others}, its newest event and `
-      + 'its busiest sender.',
+    facts: { room_id: cypherLiteral(room.room_id) },
+    roomNote: `The room is the one with the most events, ${room.room_id}${others}.`,
+    otherRooms: rooms.slice(1, 1 + OTHER_ROOMS),
   };
 }
 

@@ -98,7 +98,8 @@ export function cypherLiteral(value) {
 
 /**
  * The `:param` commands setting every parameter the queries use: `facts` (Cypher literals taken from the database:
- * the largest room, its newest event...) where there are some, else the example of the query header. One `:param`
+ * the largest room) where there are some, else the example of the query header (null for an event: the query then
+ * takes one of the room's). One `:param`
  * a line with `=>`, because Browser keeps integers only that way (`:params {count: 30}` would make 30.0, which
  * LIMIT refuses); the semicolons let Browser run the lines as one multi-statement block.
  */
@@ -119,6 +120,14 @@ function querySection(query) {
 <pre class="code runnable" data-query="${escapeHtml(query.name)}">${escapeHtml(query.statement)}</pre>`;
 }
 
+/** One runnable `:param room_id => ...` block a room, to switch to it once the parameters are set. */
+function otherRoomsList(rooms) {
+  if (rooms.length === 0) return '';
+  const items = rooms.map(({ room_id: roomId, room_version: version, events }) => `<li>${events} events, room version `
+    + `${escapeHtml(String(version))}:<pre class="code runnable" data-query="room">${escapeHtml(`:param room_id => ${cypherLiteral(roomId)}`)}</pre></li>`);
+  return `<p>Other rooms, the largest first: run one of these instead to switch to it.</p>\n<ul>\n${items.join('\n')}\n</ul>\n`;
+}
+
 function legend() {
   const rows = KINDS.map(([label, color, text, meaning]) => `<tr><td><span style="display:inline-block;min-width:110px;`
     + `padding:2px 8px;border-radius:10px;border:1px solid #5F6670;background:${color};color:${text}">:${label}</span></td>`
@@ -130,7 +139,7 @@ function legend() {
  * The guide's HTML. `facts` maps parameter names to Cypher literals read from the database (none when it is
  * empty); `roomNote` says which room they come from; `styleUrl` is where browser/style.json is served.
  */
-export function guideHtml({ queries, facts = {}, roomNote, styleUrl }) {
+export function guideHtml({ queries, facts = {}, roomNote, otherRooms = [], styleUrl }) {
   const byName = new Map(queries.map((query) => [query.name, query]));
   const placed = new Set(SLIDES.flatMap((slide) => slide.queries));
   const slides = [...SLIDES, { title: 'More queries', intro: '', queries: queries.map((q) => q.name).filter((n) => !placed.has(n)) }]
@@ -152,9 +161,12 @@ get_missing_events sends it pruned, as Synapse does).
 properties.</p>
 <h4>1. Choose the room</h4>
 <p>${escapeHtml(roomNote)} Click the block to put it in the editor, then run it (Ctrl+Enter); change
-<code>room_id</code> to explore another room (the <code>rooms</code> query lists them).</p>
+<code>room_id</code> to explore another room (the <code>rooms</code> query lists them): the event parameters are
+<code>null</code>, so each query takes the events it needs from that room (its newest event, a few
+<code>prev_events</code> back from it...). Set one to an event ID to look at that event; a query handed an event of
+another room says so in a row instead of answering for that room.</p>
 <pre class="code runnable" data-query="params">${escapeHtml(paramsCommand(queries, facts))}</pre>
-<p>The colours and captions come from <a data-exec="style ${escapeHtml(styleUrl)}">:style ${escapeHtml(styleUrl)}</a>,
+${otherRoomsList(otherRooms)}<p>The colours and captions come from <a data-exec="style ${escapeHtml(styleUrl)}">:style ${escapeHtml(styleUrl)}</a>,
 applied when the Browser connects; <a data-exec="style reset">:style reset</a> goes back to Browser's own.
 Next: the arrow on the right, or the left and right keys.</p>
 </div>

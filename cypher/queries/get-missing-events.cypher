@@ -8,15 +8,31 @@
 // returned. History visibility does not change which events are sent, only whether they go out redacted, so it is
 // not shown here; nor is the check that the caller may read the room at all. Give $limit as the endpoint uses it:
 // the request's limit (10 when absent) clamped to MISSING_EVENTS_MAX_LIMIT (20 unless configured otherwise).
+// $latest_events null: the room's newest event with a known state, neither rejected nor soft-failed. A latest event
+// of another room gives a row saying so (in the event_id column) instead of a walk: the endpoint would not start
+// from it, and the walk would quietly find nothing.
 // Returns: event_id, depth, origin_server_ts, type, sender, level (1: a prev event of a latest event, 2: of those...).
-// Parameters: $room_id, $latest_events, $earliest_events (lists of event IDs), $limit, $min_depth (integers).
+// Parameters: $room_id, $latest_events (null for the room's newest event), $earliest_events (lists of event IDs),
+//   $limit, $min_depth (integers).
 //   :param room_id => '!oSaQpRQVcSGZGamJdd:hs1.test'
-//   :param latest_events => ['$newest...']
+//   :param latest_events => null
 //   :param earliest_events => []
 //   :param limit => 10
 //   :param min_depth => 0
+MATCH (given:Event)
+WHERE given.event_id IN coalesce($latest_events, []) AND given.room_id <> $room_id
+RETURN 'event ' + given.event_id + ' is in room ' + given.room_id + ', not ' + $room_id
+         + ' (set latest_events to null for this room\'s newest event)' AS event_id,
+       null AS depth, null AS origin_server_ts, null AS type, null AS sender, null AS level
+UNION ALL
+WITH coalesce($latest_events, COLLECT {
+  MATCH (newest:Event {room_id: $room_id})
+  WHERE newest.state_after IS NOT NULL AND NOT newest:Rejected AND NOT newest:SoftFailed
+  RETURN newest.event_id ORDER BY newest.depth DESC, newest.event_id DESC LIMIT 1
+}) AS latest_events
+WHERE NOT EXISTS { MATCH (given:Event) WHERE given.event_id IN latest_events AND given.room_id <> $room_id }
 OPTIONAL MATCH (latest:Event)
-  WHERE latest.event_id IN $latest_events AND latest.room_id = $room_id AND NOT latest:Placeholder
+  WHERE latest.event_id IN latest_events AND latest.room_id = $room_id AND NOT latest:Placeholder
     AND latest.depth >= $min_depth AND NOT latest.event_id IN $earliest_events
 WITH collect(latest) AS start
 WITH reduce(walk = {frontier: start, seen: start, found: []}, level IN range(1, $limit) |

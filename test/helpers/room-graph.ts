@@ -46,7 +46,7 @@ export async function currentStateMap(graph: Graph, roomId: string): Promise<Rec
 
 /** The state before an event as `type|state_key -> event_id`, from the analysts' query. */
 export async function stateBeforeMap(graph: Graph, eventId: string): Promise<Record<string, string>> {
-  const found = await queryGraph<{ type: string; state_key: string; event_id: string }>(graph, QUERIES['queries/state-at-event'], { event_id: eventId });
+  const found = await queryGraph<{ type: string; state_key: string; event_id: string }>(graph, QUERIES['queries/state-at-event'], { room_id: null, event_id: eventId });
   return Object.fromEntries(found.map((row) => [`${row.type}|${row.state_key}`, row.event_id]));
 }
 

@@ -7,12 +7,14 @@ import neo4j from 'neo4j-driver';
 import { computeEventId } from '../../src/core/event-hashes';
 import { getRoomVersion } from '../../src/core/room-versions';
 import { generateRoom, roomBuilderFor, type GenerateOptions } from '../../src/generator/generate-room';
+import type { IrregularEvents } from '../../src/generator/irregular-events';
 import { RoomBuilder } from '../../src/generator/room-builder';
 import { loadCypher } from '../../src/store/cypher-files';
 import { EventStore } from '../../src/store/event-store';
 import { plain, type Graph } from '../../src/store/neo4j';
 import { ALICE, BOB, CAROL, DAVE, EVE, buildEveryKindRoom } from '../helpers/every-kind-room';
 import { importLines, openTestGraph } from '../helpers/graph';
+import { deleteRoomGraph } from '../helpers/room-graph';
 
 const QUERIES = loadCypher([
   'queries/rooms', 'queries/newest-events', 'queries/forks', 'queries/joined-servers', 'queries/missing-events',
@@ -25,11 +27,23 @@ let graph: Graph;
 const r = new RoomBuilder('10', 'analyst-queries');
 /** Named events of the room (test/helpers/every-kind-room.ts); `gap` is never imported. */
 const e = buildEveryKindRoom(r);
+/** Another room: generated, ending with irregular events as the demo room and `generate --conflicts` do. */
+const irregularOptions: GenerateOptions = { events: 60, roomVersion: '10', seed: 'analyst-queries/irregular', servers: 3, irregular: true };
+const irregularRoom = roomBuilderFor(irregularOptions);
+let irregularEvents: IrregularEvents | undefined;
+const irregularLines = [...generateRoom(irregularOptions, irregularRoom, () => {}, (added) => (irregularEvents = added))];
+const irregular = () => irregularEvents!;
 beforeAll(async () => {
   graph = await openTestGraph();
+  // The rooms' IDs come from fixed seeds: a run before this one (on a shared Neo4j) left them, and the import
+  // summaries below count only what an import stores.
+  for (const roomId of [r.roomId, irregularRoom.roomId]) await deleteRoomGraph(graph, roomId);
   const { problems, summary } = await importLines(graph, r.events.filter((event) => event !== e.gap));
   expect(problems).toEqual([]);
   expect([summary.rejected, summary.softFailed, summary.statePending]).toEqual([1, 1, 2]);
+  const other = await importLines(graph, irregularLines);
+  expect(other.problems).toEqual([]);
+  expect([other.summary.stored, other.summary.rejected, other.summary.softFailed, other.summary.statePending]).toEqual([60, 1, 1, 1]);
 });
 
 afterAll(async () => {
@@ -182,7 +196,7 @@ it('state-key-timeline: every topic in depth order, with its status and the curr
 it('state-at-event: the state before an event, one row per key', async () => {
   const rows = await run<{ type: string; state_key: string; event_id: string; sender: string; rejected_reason: null }>(
     QUERIES['queries/state-at-event'],
-    { event_id: e.tail!.event_id },
+    { room_id: r.roomId, event_id: e.tail!.event_id },
   );
   const joinOf = (user: string) => r.events.find((event) => event.type === 'm.room.member' && event.state_key === user && event.depth < 9)!.event_id;
   expect(rows.map(({ type, state_key, event_id, sender, rejected_reason }) => [type, state_key, event_id, sender, rejected_reason])).toEqual([
@@ -195,14 +209,28 @@ it('state-at-event: the state before an event, one row per key', async () => {
     ['m.room.power_levels', '', r.events[2]!.event_id, ALICE, null],
     ['m.room.topic', '', e.m!.event_id, ALICE, null],
   ]);
-  expect(await run(QUERIES['queries/state-at-event'], { event_id: e.d!.event_id })).toEqual([]);
+  expect(await run(QUERIES['queries/state-at-event'], { room_id: r.roomId, event_id: e.d!.event_id })).toEqual([]);
+  // event_id null: the room's newest event with a known state, neither rejected nor soft-failed: tail (d, as deep,
+  // waits for the gap); room_id null: the event's own room, unchecked.
+  expect(await run(QUERIES['queries/state-at-event'], { room_id: r.roomId, event_id: null })).toEqual(rows);
+  expect(await run(QUERIES['queries/state-at-event'], { room_id: null, event_id: e.tail!.event_id })).toEqual(rows);
+});
+
+it('state-at-event: an event of another room is said to be there, not answered for', async () => {
+  const other = irregular().newest.event_id;
+  expect(await run(QUERIES['queries/state-at-event'], { room_id: r.roomId, event_id: other })).toEqual([{
+    type: `event ${other} is in room ${irregularRoom.roomId}, not ${r.roomId} (set event_id to null for this room's newest event)`,
+    state_key: null, event_id: null, sender: null, pdu: null, rejected_reason: null,
+  }]);
+  expect(await run(QUERIES['queries/state-at-event'], { room_id: '!unknown:hs1.test', event_id: null })).toEqual([]);
 });
 
 describe('path-between-events', () => {
-  const path = (from: string, to: string) =>
+  const path = (from: string | null, to: string | null, roomId: string | null = r.roomId) =>
     run<{ direction: string; hops: number; event_ids: string[] }>(QUERIES['queries/path-between-events'], {
-      from_event: e[from]!.event_id,
-      to_event: e[to]!.event_id,
+      room_id: roomId,
+      from_event: from === null ? null : e[from]?.event_id ?? from,
+      to_event: to === null ? null : e[to]?.event_id ?? to,
     });
   const summary = (rows: { direction: string; hops: number; event_ids: string[] }[]) =>
     rows.map((row) => ({ direction: row.direction, hops: row.hops, events: row.event_ids.map(named) }));
@@ -220,6 +248,26 @@ describe('path-between-events', () => {
   });
   it('no row when a gap cuts every way', async () => {
     expect(await path('d', 'a')).toEqual([]);
+  });
+  it("from the room's newest event when from_event is null, to the oldest event 5 prev_events back when to_event is", async () => {
+    // tail -> ban|intruder -> after -> m -> b1|b2 -> a: a is the oldest within 5 hops.
+    expect(summary(await path(null, 'm'))).toEqual([{ direction: 'from_event is newer', hops: 3, events: ['tail', expect.stringMatching(/^(ban|intruder)$/), 'after', 'm'] }]);
+    const both = summary(await path(null, null));
+    expect(both.map((row) => [row.direction, row.hops, row.events[0], row.events.at(-1)])).toEqual([['from_event is newer', 5, 'tail', 'a']]);
+    expect(summary(await path('m', null))).toEqual([
+      { direction: 'from_event is newer', hops: 5, events: ['m', expect.stringMatching(/^b[12]$/), 'a', 'topic1', r.events[7]!.event_id, r.events[6]!.event_id] },
+    ]);
+    // room_id null: the events' own room, unchecked.
+    expect(summary(await path('ban', 'm', null))).toEqual([{ direction: 'from_event is newer', hops: 2, events: ['ban', 'after', 'm'] }]);
+  });
+  it('an event of another room: a row saying where it is, not a path', async () => {
+    const other = irregular().newest.event_id;
+    const said = (id: string) => ({
+      direction: `event ${id} is in room ${irregularRoom.roomId}, not ${r.roomId} (set from_event and to_event to null for events of this room)`,
+      hops: null, event_ids: null, path: null,
+    });
+    expect(await path(other, 'm')).toEqual([said(other)]);
+    expect(await path(null, other)).toEqual([said(other)]);
   });
 });
 
@@ -244,7 +292,12 @@ describe('get-missing-events: the same events in the same order as the endpoint 
     expect((await compare({ ...base, min_depth: 13, limit: 20 })).map(named)).toEqual(['after', 'ban']);
     expect((await compare({ ...base, latest_events: [e.d!.event_id, e.bobMessage!.event_id], limit: 3 })).map(named)).toEqual(['m', 'after', 'c']);
     expect(await compare({ ...base, latest_events: [e.tail!.event_id], earliest_events: [e.tail!.event_id] })).toEqual([]);
-    expect(await compare({ ...base, room_id: '!unknown:hs1.test' })).toEqual([]);
+    // A room with no such event: the endpoint finds nothing; the query says where the event is instead.
+    expect(await new EventStore(graph).walk({ ...base, room_id: '!unknown:hs1.test' })).toEqual([]);
+    expect(await run(QUERIES['queries/get-missing-events'], { ...base, room_id: '!unknown:hs1.test', limit: neo4j.int(5), min_depth: neo4j.int(0) })).toEqual([{
+      event_id: `event ${e.tail!.event_id} is in room ${r.roomId}, not !unknown:hs1.test (set latest_events to null for this room's newest event)`,
+      depth: null, origin_server_ts: null, type: null, sender: null, level: null,
+    }]);
   });
 
   const ts = (name: string) => e[name]!.pdu.origin_server_ts as number;
@@ -284,5 +337,61 @@ describe('get-missing-events: the same events in the same order as the endpoint 
     }
     // The parameter sets return events at all (a query returning nothing would agree with an empty walk).
     expect(returned).toBeGreaterThan(200);
+  });
+});
+
+describe('a generated room with irregular events (the demo room, generate --conflicts), explored with room_id alone', () => {
+  const IRREGULAR = () => ({ room_id: irregularRoom.roomId });
+  const idOf = (key: string) => (irregular()[key as keyof IrregularEvents] as { event_id: string }).event_id;
+  // Cypher orders strings by code point, as < does (localeCompare would not).
+  const codePointOrder = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  const name = (id: string) => Object.entries(irregular()).find(([, event]) => (event as { event_id?: string }).event_id === id)?.[0] ?? id;
+
+  it("rejected-events: the intruder's topic rejected, the spammer's message soft-failed, the event on the missing one pending", async () => {
+    const rows = await run<{ event_id: string; type: string; sender: string; depth: number; status: string; reason: string }>(QUERIES['queries/rejected-events'], IRREGULAR());
+    const x = irregular();
+    expect(rows.map((row) => [name(row.event_id), row.type, row.sender, row.depth, row.status])).toEqual([
+      ['softFailed', 'm.room.message', '@spammer:hs3.test', x.spammerJoin.depth + 1, 'soft-failed'],
+      ['rejected', 'm.room.topic', '@intruder:hs3.test', x.spammerJoin.depth + 2, 'rejected'],
+      ['waiting', 'm.room.message', '@alice:hs1.test', x.spammerJoin.depth + 2, 'state pending'],
+    ].sort((a, b) => (a[3] as number) - (b[3] as number) || codePointOrder(idOf(a[0] as string), idOf(b[0] as string))));
+    const reasons = Object.fromEntries(rows.map((row) => [name(row.event_id), row.reason]));
+    expect(reasons.rejected).toMatch(/^fails the authorization rules on its auth_events: /);
+    expect(reasons.softFailed).toMatch(/^fails the authorization rules on the room's current state: /);
+    expect(reasons.waiting).toBe('a prev event or auth event has no known state yet');
+  });
+
+  it('missing-events: the event left out of the file, named by the one after it', async () => {
+    expect(await run(QUERIES['queries/missing-events'], IRREGULAR())).toEqual([{ event_id: irregular().missing.event_id, named_by: [irregular().waiting.event_id] }]);
+  });
+
+  it('forward-extremities: the newest event, and the three tips that do not count', async () => {
+    const rows = await run<{ event_id: string; status: string }>(QUERIES['queries/forward-extremities'], IRREGULAR());
+    expect(rows.map((row) => [name(row.event_id), row.status]).sort()).toEqual([
+      ['newest', 'forward extremity'], ['rejected', 'rejected'], ['softFailed', 'soft-failed'], ['waiting', 'state pending'],
+    ]);
+  });
+
+  it('state-key-timeline with state_key null: the key of the newest m.room.member, the spammer: joined, then banned', async () => {
+    const rows = await run<{ event_id: string; status: string; current: boolean }>(QUERIES['queries/state-key-timeline'], { ...IRREGULAR(), type: 'm.room.member', state_key: null });
+    expect(rows.map((row) => [name(row.event_id), row.status, row.current])).toEqual([['spammerJoin', 'accepted', false], ['ban', 'accepted', true]]);
+  });
+
+  it("get-missing-events with latest_events null: from the room's newest event, as the endpoint walks", async () => {
+    const request = { room_id: irregularRoom.roomId, latest_events: [irregular().newest.event_id], earliest_events: [] as string[], limit: 5, min_depth: 0 };
+    const walked = (await new EventStore(graph).walk(request)).map((pdu) => computeEventId(JSON.parse(pdu) as Record<string, unknown>, getRoomVersion('10')!)!);
+    const rows = await run<{ event_id: string }>(QUERIES['queries/get-missing-events'], { ...request, latest_events: null, limit: neo4j.int(5), min_depth: neo4j.int(0) });
+    expect(rows.map((row) => row.event_id)).toEqual(walked);
+    expect(walked.slice(-3).map(name)).toEqual(['spammerJoin', 'ban', 'after']);
+  });
+
+  it('get-missing-events: a latest event of another room is said to be there, not walked from', async () => {
+    const rows = await run(QUERIES['queries/get-missing-events'], {
+      room_id: irregularRoom.roomId, latest_events: [e.tail!.event_id, irregular().newest.event_id], earliest_events: [], limit: neo4j.int(5), min_depth: neo4j.int(0),
+    });
+    expect(rows).toEqual([{
+      event_id: `event ${e.tail!.event_id} is in room ${r.roomId}, not ${irregularRoom.roomId} (set latest_events to null for this room's newest event)`,
+      depth: null, origin_server_ts: null, type: null, sender: null, level: null,
+    }]);
   });
 });

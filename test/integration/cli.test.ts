@@ -98,12 +98,12 @@ describe('cypher', () => {
       'joined-servers': ['room_id'],
       'missing-events': ['room_id'],
       'newest-events': ['room_id', 'count'],
-      'path-between-events': ['from_event', 'to_event'],
+      'path-between-events': ['from_event', 'to_event', 'room_id'],
       redactions: ['room_id'],
       'rejected-events': ['room_id'],
       rooms: [],
-      'state-at-event': ['event_id'],
-      'state-key-timeline': ['room_id', 'type', 'state_key'],
+      'state-at-event': ['event_id', 'room_id'],
+      'state-key-timeline': ['state_key', 'room_id', 'type'],
     });
   });
 
@@ -130,13 +130,13 @@ describe('cypher', () => {
         '(2 rows)',
       ].join('\n'),
     );
-    const path = prepareQuery('path-between-events', { from_event: merge.event_id, to_event: fork.event_id });
+    const path = prepareQuery('path-between-events', { room_id: r.roomId, from_event: merge.event_id, to_event: fork.event_id });
     const found = await runQuery(graph, path.query, path.params);
     const cells = formatTable(found.columns, found.rows, { maxCellWidth: 0 }).split('\n')[2]!.split(' | ');
     // Either middle event is a shortest path; the table shows the one found, with the arrows the edges point.
     expect(cells.slice(0, 2)).toEqual(['from_event is newer', '   2']);
     expect([`${merge.event_id} -> ${left.event_id} -> ${fork.event_id}`, `${merge.event_id} -> ${right.event_id} -> ${fork.event_id}`]).toContain(cells[3]);
-    const reversed = prepareQuery('path-between-events', { from_event: fork.event_id, to_event: merge.event_id });
+    const reversed = prepareQuery('path-between-events', { room_id: r.roomId, from_event: fork.event_id, to_event: merge.event_id });
     const upwards = await runQuery(graph, reversed.query, reversed.params);
     const up = formatTable(upwards.columns, upwards.rows, { maxCellWidth: 0 });
     // event_ids read from from_event; the path is as Neo4j found it, from the newer event along its edges.
@@ -412,7 +412,7 @@ Commands:
       code: 2, stdout: '', stderr: `No query called "nope". The queries are: ${listQueries().map((query) => query.name).join(', ')}\n`,
     });
     expect(await spawnCli(['cypher', 'state-at-event'])).toEqual({
-      code: 2, stdout: '', stderr: 'Missing --param event_id=...: state-at-event takes --param event_id=...\n',
+      code: 2, stdout: '', stderr: 'Missing --param event_id=..., --param room_id=...: state-at-event takes --param event_id=... --param room_id=...\n',
     });
     expect(await spawnCli(['generate', '--events', 'many', '--out', join(dir, 'x.jsonl')])).toEqual({
       code: 2, stdout: '', stderr: "error: option '--events <n>' argument 'many' is invalid. not an integer.\n(add --help for the options)\n",
