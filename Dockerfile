@@ -18,6 +18,8 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm install --omit=dev --no-audit --no-fund --ignore-scripts && npm cache clean --force
 COPY --from=build /app/dist/src ./dist/src
+# `maxtryx` on the PATH (package.json's bin), for `docker compose run --rm service maxtryx import /import/FILE`.
+RUN chmod +x dist/src/cli/main.js && ln -s /app/dist/src/cli/main.js /usr/local/bin/maxtryx
 # Loaded at start-up (src/store/cypher-files.ts); scripts/neo4j.mjs is only used when NEO4J_URI is unset.
 COPY cypher ./cypher
 COPY scripts ./scripts
@@ -31,8 +33,9 @@ ENV HOST=0.0.0.0 \
     SIGNING_KEY_PATH=/app/.data/signing.key
 EXPOSE 8008
 # The slim image has neither curl nor wget; node's own fetch asks /health (served on the federation port and on the
-# ops listener; /ready and /metrics are on the ops listener only, OPS_PORT 9898 on the container's loopback).
+# ops listener; /ready and /metrics are on the ops listener only, OPS_PORT 9898 on the container's loopback), on
+# the port the service listens on (PORT, 8008 unless the container is given another).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8008/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8008) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The service's node options (src/service/node-options.ts: a smaller young generation keeps RSS under load lower).
 CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]

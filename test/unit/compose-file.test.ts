@@ -26,10 +26,28 @@ interface Service {
   stop_grace_period?: string;
 }
 
-const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+interface Compose {
   services: Record<string, Service>;
   volumes: Record<string, unknown>;
-};
+}
+
+const COMPOSE_TEXT = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
+
+/**
+ * Compose's interpolation (compose-spec "Interpolation"): `${NAME:-default}` is NAME when set and not empty, else the
+ * default; `${NAME}` is NAME or empty; `$$` is a `$`. Anything else with a `$` is refused, as compose would.
+ */
+function interpolate(text: string, env: Record<string, string>): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$/g, (match, name: string | undefined, fallback: string | undefined) => {
+    if (match === '$$') return '$';
+    if (name === undefined) throw new Error(`a $ compose would not read: ${text.slice(text.indexOf(match), text.indexOf(match) + 40)}`);
+    return env[name] || (fallback ?? '');
+  });
+}
+
+/** docker-compose.yml as compose reads it with these variables in the environment. */
+const loadCompose = (env: Record<string, string> = {}) => parse(interpolate(COMPOSE_TEXT, env)) as Compose;
+const compose = loadCompose();
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const neo4j = compose.services.neo4j!;
 const service = compose.services.service!;
@@ -39,9 +57,9 @@ const guide = compose.services.guide!;
  * The neo4j.conf scripts/neo4j.mjs writes for the development server (guide on 7476), read in a node process of its
  * own: jest's module sandbox cannot import ESM.
  */
-function localNeo4jConf(): string {
+function localNeo4jConf(guidePort = 7476): string {
   const source = `import(${JSON.stringify(pathToFileURL(join(ROOT, 'scripts', 'neo4j.mjs')).href)}).then((m) => process.stdout.write(`
-    + 'm.neo4jConf({ home: "/home", libDir: "/lib", boltPort: 7687, httpPort: 7474, guidePort: 7476 })))';
+    + `m.neo4jConf({ home: "/home", libDir: "/lib", boltPort: 7687, httpPort: 7474, guidePort: ${guidePort} })))`;
   const run = spawnSync(process.execPath, ['--input-type=module', '-e', source], { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(run.stderr);
   return run.stdout;
@@ -114,7 +132,7 @@ describe('docker-compose.yml', () => {
     const config = loadConfig(service.environment!);
     expect(service.ports!.map(port)).toEqual([{ host: '127.0.0.1', published: 8008, target: config.port }]);
     const keyDirectory = config.signingKeyPath.slice(0, config.signingKeyPath.lastIndexOf('/'));
-    expect(service.volumes).toEqual([`service-data:${keyDirectory}`]);
+    expect(service.volumes![0]).toBe(`service-data:${keyDirectory}`);
   });
 
   it("checks the service's health with GET /ready on its ops listener, in the container's loopback, and gives shutdown more than its 10 s", () => {
@@ -173,7 +191,33 @@ describe('Dockerfile', () => {
       expect(env[name]).toBe(service.environment![name]);
     }
     expect(dockerfile).toContain('EXPOSE 8008');
-    expect(dockerfile).toContain("fetch('http://127.0.0.1:8008/health')");
+  });
+
+  it('checks GET /health on the port the service listens on: PORT, 8008 when unset', () => {
+    const [check] = dockerfile.match(/^ {2}CMD \[.*\]$/m)!;
+    const [, flag, script] = JSON.parse(check.trim().slice('CMD '.length)) as string[];
+    expect(flag).toBe('-e');
+    const url = (env: Record<string, string | undefined>) => {
+      const fetched: string[] = [];
+      new Function('process', 'fetch', script!)({ env, exit: () => {} }, (address: string) => {
+        fetched.push(address);
+        return new Promise(() => {});
+      });
+      return fetched;
+    };
+    expect(url({})).toEqual(['http://127.0.0.1:8008/health']);
+    expect(url({ PORT: '8018' })).toEqual(['http://127.0.0.1:8018/health']);
+    expect(dockerfile).not.toMatch(/127\.0\.0\.1:8008/);
+  });
+
+  it("puts maxtryx (package.json's bin) on the PATH, executable, before the image drops root", () => {
+    const bin = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> }).bin.maxtryx;
+    expect(bin).toBe('dist/src/cli/main.js');
+    expect(dockerfile).toMatch(new RegExp(`^RUN chmod \\+x ${bin} && ln -s /app/${bin} /usr/local/bin/maxtryx$`, 'm'));
+    expect(readFileSync(join(ROOT, 'src', 'cli', 'main.ts'), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
+    expect(runtime.indexOf('ln -s /app/')).toBeGreaterThan(runtime.indexOf('COPY --from=build'));
+    expect(runtime.indexOf('ln -s /app/')).toBeLessThan(runtime.indexOf('USER node'));
   });
 
   it('copies the Cypher files the service loads at start-up, and the room guide the guide container serves', () => {
@@ -181,5 +225,51 @@ describe('Dockerfile', () => {
     expect(dockerfile).toMatch(/^COPY browser \.\/browser$/m);
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
     for (const copied of ['cypher', 'browser', 'scripts', 'src']) expect(ignored).not.toContain(copied);
+  });
+});
+
+describe('docker-compose.yml on a host where the default ports are taken', () => {
+  const env = { PORT: '8018', NEO4J_HTTP_PORT: '7484', NEO4J_BOLT_PORT: '7697', NEO4J_GUIDE_PORT: '7486', IMPORT_DIR: '/srv/rooms' };
+  const moved = loadCompose(env);
+
+  it('publishes every port where the variables say, the containers still listening on their own', () => {
+    expect(moved.services.neo4j!.ports!.map(port)).toEqual([
+      { host: '127.0.0.1', published: 7484, target: 7474 },
+      { host: '127.0.0.1', published: 7697, target: 7687 },
+    ]);
+    expect(moved.services.service!.ports!.map(port)).toEqual([{ host: '127.0.0.1', published: 8018, target: 8008 }]);
+    // The guide links its style by the port it listens on, so it listens on the published one.
+    expect(moved.services.guide!.ports!.map(port)).toEqual([{ host: '127.0.0.1', published: 7486, target: 7486 }]);
+    expect(moved.services.guide!.command).toEqual(['node', 'browser/guide-server.mjs', '7486', 'http://neo4j:7474']);
+  });
+
+  it("points the Browser's post-connect command at the guide's published port, as scripts/neo4j.mjs does for its own", () => {
+    expect(moved.services.neo4j!.environment!.NEO4J_browser_post__connect__cmd).toBe(
+      'config autoComplete: false; clear; style http://localhost:7486/style.json; play http://localhost:7486/guide.html',
+    );
+    expect(compose.services.neo4j!.environment!.NEO4J_browser_post__connect__cmd).toBe(
+      'config autoComplete: false; clear; style http://localhost:7476/style.json; play http://localhost:7476/guide.html',
+    );
+    // The local server's neo4j.conf names the guide port it was given, the same way.
+    expect(localNeo4jConf(7486).split('\n')).toContain(`browser.post_connect_cmd=${moved.services.neo4j!.environment!.NEO4J_browser_post__connect__cmd}`);
+  });
+
+  it('leaves no published port, and no Browser or guide address, fixed in the file', () => {
+    const settings = COMPOSE_TEXT.split('\n').filter((line) => !line.trim().startsWith('#')).join('\n');
+    for (const mapping of Object.values(compose.services).flatMap((svc) => svc.ports ?? [])) expect(settings).not.toContain(`"${mapping}"`);
+    expect(settings).not.toMatch(/localhost:7476|"7476"/);
+    // What stays the same: the service's own settings inside its container.
+    expect(moved.services.service!.environment).toEqual(compose.services.service!.environment);
+  });
+
+  it('mounts the room files to import read-only at /import, from ./import unless IMPORT_DIR says otherwise', () => {
+    expect(compose.services.service!.volumes).toEqual(['service-data:/app/.data', './import:/import:ro']);
+    expect(moved.services.service!.volumes).toEqual(['service-data:/app/.data', '/srv/rooms:/import:ro']);
+  });
+
+  it('reads ${NAME:-default}, ${NAME} and $$ as compose does, and refuses a bare $', () => {
+    expect(interpolate('a${X:-1}b${Y}c$$d${Z:-}', { Y: 'y' })).toBe('a1byc$d');
+    expect(interpolate('${X:-1}', { X: '' })).toBe('1');
+    expect(() => interpolate('cost $5', {})).toThrow('a $ compose would not read');
   });
 });
