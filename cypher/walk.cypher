@@ -16,7 +16,10 @@
 //   otherwise, so a big room under 'shared' sends no lists); and
 //   `latest_not_held`: the entries of $latest_events that are not an event of this room held whole (unknown,
 //   another room's, or only a placeholder), each once: the caller does not answer such a request from this graph
-//   when it has a homeserver to pass it to (src/http/pass-through.ts).
+//   when it has a homeserver to pass it to (src/http/pass-through.ts); and
+//   `room_settling`: whether a follower (src/follow/) has stored events of this room whose effect on the room's
+//   current state is not computed yet (a second at most): room access read now may lag the events, so a caller
+//   that can pass a request on does so rather than refuse it from a current state that is behind.
 // The walk runs only when $origin could be allowed at all (a joined member, a world_readable room, or no $origin:
 // analysts, benchmarks and shared walks whose first caller was allowed); the server ACL, m.federate and the other
 // callers' membership are checked by the caller, which drops the events when they deny an origin.
@@ -85,4 +88,5 @@ CALL () {
 RETURN room.room_version AS room_version, create.sender AS create_sender, create.event_id AS create_event_id,
        create.pdu AS create_pdu, acl.event_id AS acl_event_id, acl.pdu AS acl_pdu, acl:Redacted AS acl_redacted,
        current.history_visibility AS history_visibility, current.joined_servers AS joined_servers, may_walk AS walked,
-       events, states, latest_not_held
+       events, states, latest_not_held,
+       EXISTS { MATCH (cursor:FollowCursor) WHERE $room_id IN cursor.unsettled } AS room_settling

@@ -7,7 +7,9 @@
  * When the caller can pass a request on to the homeserver (`passOnWhenBehind`), a request naming a latest event we
  * do not hold as an event of the room (we are behind the homeserver, or hold it only as a placeholder) is not
  * answered from here at all, whatever our copy of the room says: our room state may be as far behind as the events,
- * and the homeserver decides room access with its own.
+ * and the homeserver decides room access with its own. Likewise a request that our copy of the room would refuse
+ * while a follower has stored events of the room that its current state does not reflect yet (a server that has
+ * just joined): the homeserver decides, rather than a current state a second behind.
  */
 import { parseMissingEventsRequest, type MissingEventsLimits } from '../core/missing-events-request';
 import { redactEvent } from '../core/redaction';
@@ -27,9 +29,11 @@ export interface MissingEventsAnswer {
   readonly redacted: number;
 }
 
-/** A request this graph cannot answer in full: the latest events it does not hold. */
+/** A request this graph cannot answer in full: the latest events it does not hold, or room access still settling. */
 export interface MissingEventsBehind {
   readonly latestNotHeld: readonly string[];
+  /** Refused by a current state that lags the stored events (see room_settling in cypher/walk.cypher). */
+  readonly refusedWhileSettling?: boolean;
 }
 
 export interface MissingEventsOptions {
@@ -51,11 +55,16 @@ export async function getMissingEvents(
   const request = parseMissingEventsRequest(roomId, body, deps.limits);
   // One round trip reads the room-access facts, walks, and says which latest events are not held; the walk's events
   // are sent only once room access allows it.
-  const { room, events, latestNotHeld } = await deps.events.missingEvents(request, origin);
+  const { room, events, latestNotHeld, roomSettling } = await deps.events.missingEvents(request, origin);
   if (options.passOnWhenBehind === true && latestNotHeld.length > 0) return { latestNotHeld };
   // An unknown room answers exactly as a room the origin is not in, as Synapse does: no probing for room IDs.
   if (room === undefined) throw notInRoom(origin, request.room_id);
-  assertOriginMayRead(room, origin);
+  try {
+    assertOriginMayRead(room, origin);
+  } catch (refusal) {
+    if (options.passOnWhenBehind === true && roomSettling) return { latestNotHeld, refusedWhileSettling: true };
+    throw refusal;
+  }
   const version = getRoomVersion(room.room_version)!;
   let redacted = 0;
   const pdus = events.map((event) => {

@@ -47,6 +47,8 @@ export interface MissingEventsAnswer {
   readonly events: readonly WalkedEvent[];
   /** The latest_events that are not an event of this room held whole (unknown, another room's, a placeholder). */
   readonly latestNotHeld: readonly string[];
+  /** Whether a follower stored events of the room that its current state (room access) does not reflect yet. */
+  readonly roomSettling: boolean;
 }
 
 /** An event the walk found: its stored PDU and, for `origin`, its history visibility facts. */
@@ -145,20 +147,24 @@ export class EventStore {
    */
   async missingEvents(request: WalkRequest, origin: string | null): Promise<MissingEventsAnswer> {
     const shared = await this.walks.run(walkKey(request), () => this.sharedWalk(request, origin));
-    if (shared.room === undefined) return { room: undefined, events: [], latestNotHeld: shared.latestNotHeld };
+    const { roomSettling } = shared;
+    if (shared.room === undefined) return { room: undefined, events: [], latestNotHeld: shared.latestNotHeld, roomSettling };
     const room = { ...shared.room, origin_joined: origin !== null && shared.joinedServers.has(origin) };
     const mayWalk = origin === null || room.origin_joined || room.history_visibility === 'world_readable';
-    if (!mayWalk) return { room, events: [], latestNotHeld: shared.latestNotHeld };
+    if (!mayWalk) return { room, events: [], latestNotHeld: shared.latestNotHeld, roomSettling };
     // The walk was skipped for the first caller, which may not read the room; this one may: it walks on its own.
     const walked = shared.walked ? shared : await this.sharedWalk(request, origin);
-    return { room, events: walked.events.map((event) => event.forOrigin(origin)), latestNotHeld: walked.latestNotHeld };
+    return { room, events: walked.events.map((event) => event.forOrigin(origin)), latestNotHeld: walked.latestNotHeld, roomSettling };
   }
 
   /** The walk's rows, with nothing in them that depends on who asks (only whether it ran, by `origin`'s rights). */
   private async sharedWalk(request: WalkRequest, origin: string | null): Promise<SharedWalk> {
     const [row] = await readOnce<WalkRow>(this.graph, QUERIES.walk, walkParameters(request, origin));
     if (row === undefined || row.room_version === null) {
-      return { room: undefined, joinedServers: new Set(), walked: false, events: [], latestNotHeld: row?.latest_not_held ?? request.latest_events };
+      return {
+        room: undefined, joinedServers: new Set(), walked: false, events: [], latestNotHeld: row?.latest_not_held ?? request.latest_events,
+        roomSettling: row?.room_settling === true,
+      };
     }
     // A redacted event is read pruned, as Synapse's event store reads it: the ACL in force, and each event walked.
     const version = getRoomVersion(row.room_version)!;
@@ -180,6 +186,7 @@ export class EventStore {
         return { forOrigin: (origin: string | null) => ({ pdu: served, ...visibilityFor(state, origin) }) };
       }),
       latestNotHeld: row.latest_not_held,
+      roomSettling: row.room_settling === true,
     };
   }
 
@@ -231,6 +238,7 @@ interface WalkRow extends Record<string, unknown> {
   events: { pdu: string; redacted: boolean; state_id: string | null }[];
   states: WalkStateRow[];
   latest_not_held: string[];
+  room_settling: boolean;
 }
 
 /** A walk's answer before an origin is applied: what every request asking this walk shares. */
@@ -241,6 +249,7 @@ interface SharedWalk {
   readonly walked: boolean;
   readonly events: readonly { forOrigin(origin: string | null): WalkedEvent }[];
   readonly latestNotHeld: readonly string[];
+  readonly roomSettling: boolean;
 }
 
 interface StateVisibility {

@@ -24,6 +24,7 @@ import type { Graph } from '../../src/store/neo4j';
 import { startTestService, type TestService } from '../helpers/federation';
 import { freePort } from '../helpers/free-ports';
 import { importLines, openTestGraph } from '../helpers/graph';
+import { queryGraph } from '../helpers/room-graph';
 
 const TLS_DIR = join(__dirname, '..', 'fixtures', 'tls');
 const ALICE = '@alice:hs1.test';
@@ -266,6 +267,51 @@ describe('with an upstream', () => {
   });
 });
 
+describe('while a follower has not settled a room yet', () => {
+  const SOURCE = 'pass-through-test settling';
+  // A room hs1.test has no member in: its current state refuses hs1.test (403) until a join is settled.
+  const other = new RoomBuilder('10', 'pass-through/settling');
+  beforeAll(async () => {
+    other.create('@carol:hs3.test');
+    other.add({ type: 'm.room.member', state_key: '@carol:hs3.test', sender: '@carol:hs3.test', content: { membership: 'join' } });
+    other.add({ type: 'm.room.message', sender: '@carol:hs3.test', content: { msgtype: 'm.text', body: 'before' } });
+    expect((await importLines(graph, other.events)).problems).toEqual([]);
+  });
+  beforeEach(resetUpstream);
+  afterEach(() => queryGraph(graph, 'MATCH (cursor:FollowCursor {source: $source}) DETACH DELETE cursor', { source: SOURCE }));
+  const settling = (rooms: string[]) =>
+    queryGraph(graph, 'MERGE (cursor:FollowCursor {source: $source}) SET cursor.unsettled = $rooms', { source: SOURCE, rooms });
+  const latest = () => prepare(`{"latest_events":["${other.events[2]!.event_id}"],"limit":5}`, 1, other.roomId);
+
+  it('passes on a request its room access refuses while the room is settling, as the homeserver may have let it in', async () => {
+    await settling(['!another:hs3.test', other.roomId]);
+    const sent = latest();
+    const reply = await send(service, sent);
+    expect([reply.status, reply.text]).toEqual([200, UPSTREAM_BODY]);
+    expect(upstream.received).toHaveLength(1);
+    expectForwarded(upstream.received[0]!, sent);
+  });
+
+  it('refuses it itself once the room is settled, and without an upstream', async () => {
+    const settled = await send(service, latest());
+    expect([settled.status, JSON.parse(settled.text)]).toEqual([403, { errcode: 'M_FORBIDDEN', error: `hs1.test has no joined member in ${other.roomId}` }]);
+    await settling([other.roomId]);
+    const alone = await send(plain, latest());
+    expect([alone.status, JSON.parse(alone.text).errcode]).toEqual([403, 'M_FORBIDDEN']);
+    expect(upstream.received).toEqual([]);
+  });
+
+  it('answers from the graph a request its room access allows, settling or not', async () => {
+    await settling([room.roomId]);
+    const reply = await send(service, prepare(`{"latest_events":["${id(5)}"],"limit":2}`));
+    expect(reply.status).toBe(200);
+    expect((JSON.parse(reply.text) as { events: unknown[] }).events.map((event) => JSON.stringify(event))).toEqual(
+      room.events.slice(3, 5).map((event) => JSON.stringify(event.pdu)),
+    );
+    expect(upstream.received).toEqual([]);
+  });
+});
+
 describe('without an upstream', () => {
   it('answers as before: unknown and placeholder latest events are ignored, an unknown room is 403', async () => {
     const unknown = await send(plain, prepare(`{"latest_events":["${id(9)}"]}`));
@@ -319,15 +365,16 @@ describe('an upstream that fails', () => {
 it('counts the requests passed through by outcome, and their latency', async () => {
   const exposition = (await (await fetch(`${service.opsUrl}/metrics`)).text()).split('\n');
   // Answered: the unknown event, the placeholder, the unknown room, the 429 relayed, the rate-limited test's first
-  // request (its service has metrics of its own, but the same pass-through) and the capped one under the cap;
+  // request (its service has metrics of its own, but the same pass-through), the one refused while its room was
+  // settling, and the capped one under the cap;
   // failed: nothing listening, the connection closed half-way, the answer over the cap; timed out: the silent
   // upstream and the answer that stopped half-way.
   expect(exposition.filter((line) => line.startsWith('maxtryx_pass_through_requests_total{'))).toEqual([
-    'maxtryx_pass_through_requests_total{outcome="answered"} 6',
+    'maxtryx_pass_through_requests_total{outcome="answered"} 7',
     'maxtryx_pass_through_requests_total{outcome="failed"} 3',
     'maxtryx_pass_through_requests_total{outcome="timed_out"} 2',
   ]);
-  expect(exposition).toContain('maxtryx_pass_through_duration_seconds_count 11');
+  expect(exposition).toContain('maxtryx_pass_through_duration_seconds_count 12');
   // A homeserver's unavailability is not Neo4j's.
   expect(exposition).toContain('maxtryx_neo4j_unavailable_total 0');
 });
