@@ -38,6 +38,10 @@
 // fewer than $limit): hashed de-duplication, so its cost grows with the level's width times that bounded list,
 // where comparing each prev event with the level built so far grew with the square of the width (8,000 wide:
 // 983 ms, now 131 ms; src/bench/wide-level-bench.ts).
+// The plan is pinned to seek the latest events by event_id (USING INDEX SEEK) and to expand each frontier node's
+// PREV_EVENT relationships (a pattern comprehension): on a database with few rooms the planner preferred the
+// (room_id, depth) index for both, reading every event of the room at each level (a 2,000-event room made by
+// Synapse: 246,000 database hits and 38 ms of Neo4j CPU for a walk of 10, where expanding costs a few hundred).
 // Each event's depth and event_id are read once, for both orderings (the cut, then oldest first): 444 database hits
 // for a walk of 20 on the 100k bench room, where reading them again for the second ordering cost 484.
 OPTIONAL MATCH (room:Room {room_id: $room_id})
@@ -48,7 +52,7 @@ WITH room, current, create, acl, coalesce($origin IN current.joined_servers, fal
 WITH room, current, create, acl, origin_joined,
      $origin IS NULL OR origin_joined OR current.history_visibility = 'world_readable' AS may_walk
 CALL (may_walk) {
-  OPTIONAL MATCH (latest:Event)
+  OPTIONAL MATCH (latest:Event) USING INDEX SEEK latest:Event(event_id)
     WHERE may_walk AND latest.event_id IN $latest_events AND latest.room_id = $room_id AND NOT latest:Placeholder
       AND latest.depth >= $min_depth AND NOT latest.event_id IN $earliest_events
   WITH collect(latest) AS start
@@ -56,8 +60,8 @@ CALL (may_walk) {
     CASE WHEN size(walk.found) >= $limit OR size(walk.frontier) = 0 THEN walk ELSE
       [next IN [COLLECT {
           UNWIND walk.frontier AS node
-          MATCH (node)-[:PREV_EVENT]->(prev:Event)
-          WHERE prev.room_id = $room_id AND NOT prev:Placeholder AND prev.depth >= $min_depth
+          UNWIND [(node)-[:PREV_EVENT]->(prev:Event) | prev] AS prev
+          WITH prev WHERE prev.room_id = $room_id AND NOT prev:Placeholder AND prev.depth >= $min_depth
             AND NOT prev.event_id IN $earliest_events
           WITH DISTINCT prev WHERE NOT prev IN walk.seen
           RETURN prev }] |
@@ -81,7 +85,7 @@ CALL (may_walk) {
 }
 CALL () {
   UNWIND $latest_events AS latest_id
-  OPTIONAL MATCH (held:Event {event_id: latest_id}) WHERE held.room_id = $room_id AND NOT held:Placeholder
+  OPTIONAL MATCH (held:Event {event_id: latest_id}) USING INDEX SEEK held:Event(event_id) WHERE held.room_id = $room_id AND NOT held:Placeholder
   WITH latest_id, held WHERE held IS NULL
   RETURN collect(DISTINCT latest_id) AS latest_not_held
 }
