@@ -115,8 +115,8 @@ beforeAll(async () => {
 
   // A service that has run for a while holds hs-b's key (in memory and in Neo4j): it is fetched once here, through
   // nginx, so the timings below measure answering rather than a first key fetch. Until the follower has settled the
-  // room's current state after bob's join (at most every second, after the events themselves are stored), MaxTryX
-  // answers 403: hs-b has no joined member yet as far as it knows.
+  // room's current state after bob's join (at most every second, after the events themselves are stored), hs-b has
+  // no joined member as far as MaxTryX's current state knows, and MaxTryX passes the request on to hs-a.
   await followerHolds([welcome]);
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -290,10 +290,13 @@ describe('hs-b fills its gap through nginx and MaxTryX', () => {
   let redactedAfterCatchUp: number;
   let answered: LogLine[];
   let returnedBefore: number;
+  let passedBefore: number;
 
   beforeAll(async () => {
     const loggedBefore = (await missingEventsLoggedByMaxtryx()).length;
     returnedBefore = counterValue(await maxtryx.metrics(), 'maxtryx_missing_events_returned_total');
+    // The warm-up may have been passed on, when it came while bob's join was settling.
+    passedBefore = counterValue(await maxtryx.metrics(), 'maxtryx_pass_through_requests_total');
     gap = await outage('with MaxTryX', (sent) => followerHolds([...sent.values()].flat()));
     answered = (await missingEventsLoggedByMaxtryx()).slice(loggedBefore);
     timings.push(`gap filled through MaxTryX in ${gap.fillSeconds.toFixed(1)} s (${describeRequests(gap.proxied)})`);
@@ -316,7 +319,7 @@ describe('hs-b fills its gap through nginx and MaxTryX', () => {
 
   test('hs-a handled no get_missing_events, MaxTryX passed none through, and hs-b needed nothing else for the shared room', async () => {
     expect(gap.handledByHsA).toBe(0);
-    expect(counterValue(await maxtryx.metrics(), 'maxtryx_pass_through_requests_total')).toBe(0);
+    expect(counterValue(await maxtryx.metrics(), 'maxtryx_pass_through_requests_total')).toBe(passedBefore);
     // The shared room's answer reached events hs-b held, so it asked for no state and no history there. (In the
     // members-only room the walk went on past bob's join, to events whose prev_events hs-b never had: it then asks
     // hs-a for the state there, as it would after hs-a's own answer.)
