@@ -69,14 +69,19 @@ export async function readFacts(httpPort, queries) {
   };
 }
 
-function send(res, status, type, body) {
+const ALLOWED_HEADERS = 'pragma, cache-control, content-type, accept';
+
+function send(res, status, type, body, allowHeaders = ALLOWED_HEADERS) {
   res.writeHead(status, {
     'content-type': type,
     'cache-control': 'no-store',
     'access-control-allow-origin': '*',
     'access-control-allow-methods': 'GET, HEAD, OPTIONS',
-    // Browser asks with pragma and cache-control headers, which need a preflight.
-    'access-control-allow-headers': 'pragma, cache-control, content-type, accept',
+    // Browser asks with pragma and cache-control headers, which need a preflight; when its Sentry instrumentation
+    // is on (it is, when the page reached Sentry's script) it adds sentry-trace and baggage too, and a preflight
+    // that does not allow them fails the guide and the style ("Failed to fetch"). Everything here is public and
+    // read-only, so the preflight allows whatever headers it is asked about.
+    'access-control-allow-headers': allowHeaders,
     'access-control-max-age': '600',
   });
   res.end(body);
@@ -87,7 +92,7 @@ export function guideHandler({ neo4jHttpPort, port, log = () => {} }) {
   const styleUrl = `http://${GUIDE_HOSTNAME}:${port}/style.json`;
   return async (req, res) => {
     const path = new URL(req.url ?? '/', `http://${HOST}`).pathname;
-    if (req.method === 'OPTIONS') return send(res, 204, 'text/plain', '');
+    if (req.method === 'OPTIONS') return send(res, 204, 'text/plain', '', req.headers['access-control-request-headers'] || ALLOWED_HEADERS);
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
     try {
       if (path === '/style.json') return send(res, 200, 'application/json', readFileSync(STYLE_PATH));

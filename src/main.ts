@@ -105,7 +105,10 @@ export async function serve(): Promise<void> {
   });
   const server: Server = await listen(app, config.port, config.host);
   listening = true;
-  logger.info('listening', { url: `http://${config.host}:${config.port}`, server_name: config.serverName, upstream: config.upstreamFederation?.url });
+  logger.info('listening', {
+    url: `http://${config.host}:${config.port}`, server_name: config.serverName,
+    ...(config.upstreamFederation ? { upstream: config.upstreamFederation.url } : {}),
+  });
   if (browserUrl) say(`Neo4j Browser: ${browserUrl} (connects with no authentication, applies the room style and opens the room guide)`, { message: 'Neo4j Browser', url: browserUrl });
   // Once the service answers, so that the line works the moment it shows.
   if (demoRoom) say(demoRoom.text, { message: 'demo room', ...demoRoom.fields });
