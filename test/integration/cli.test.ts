@@ -26,6 +26,7 @@ import { importLines, openTestGraph } from '../helpers/graph';
 import { testNeo4j } from '../helpers/neo4j';
 import { buildDist } from '../helpers/build';
 import { queryGraph } from '../helpers/room-graph';
+import { onTerminal, withoutAnsi } from '../helpers/terminal';
 
 const ALICE = '@alice:hs1.test';
 const BOB = '@bob:hs2.test';
@@ -182,11 +183,10 @@ describe('import and generate', () => {
   it('draws a live display on a terminal: the step, its bar, then done (the built generate in a pseudo-terminal)', async () => {
     // util-linux's script(1) gives the program a terminal; listr2 draws with ANSI codes, stripped here.
     const out = join(dir, 'live.jsonl');
-    const command = `stty cols 100 rows 30; ${process.execPath} ${MAIN} generate --events 3000 --seed cli/live --out ${out}`;
-    const output = await new Promise<string>((resolve, reject) => {
-      execFile('script', ['-qec', command, '/dev/null'], { cwd: PROJECT_ROOT }, (error, stdout) => (error ? reject(error) : resolve(stdout)));
-    });
-    const screen = output.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
+    const command = `${process.execPath} ${MAIN} generate --events 3000 --seed cli/live --out ${out}`;
+    const { code, output } = await onTerminal(command, { cwd: PROJECT_ROOT, columns: 100, rows: 30 });
+    expect(code).toBe(0);
+    const screen = withoutAnsi(output);
     expect(screen).toMatch(/› \[#*\.*\] +\d+% \d+ events\n/);
     expect(screen).toMatch(new RegExp(`✔ Generating 3000 events into ${out} \\[\\d+(\\.\\d)?s\\]\\n`));
     expect(screen.endsWith(`Wrote 3000 events to ${out} and the servers' keys to ${out}.keys.json\n`)).toBe(true);

@@ -5,7 +5,7 @@
  * room's state was settled finishes that import instead of serving a room that answers 403.
  * util-linux's script(1) gives each program its terminal, as a user's terminal would.
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +16,7 @@ import { PROJECT_ROOT } from '../../src/paths';
 import { buildDist } from '../helpers/build';
 import { freePorts } from '../helpers/free-ports';
 import { testNeo4j } from '../helpers/neo4j';
+import { onTerminal, withoutAnsi } from '../helpers/terminal';
 
 const MAIN = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 const START_CAP_MS = 300_000;
@@ -31,24 +32,16 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** What a terminal shows of the output: ANSI codes and carriage returns taken out. */
+/** What a terminal shows of the output (see withoutAnsi), less the frames of npm's spinner that npm erased. */
 function screen(output: string): string {
-  return (
-    output
-      // npm's spinner: a frame, then "cursor to column 1, erase to the end of the line" takes it off the screen.
-      .replace(/[^\n\r]*\u001b\[1G\u001b\[0?K/g, '')
-      .replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '')
-      .replace(/\r/g, '')
-  );
+  // npm's spinner: a frame, then "cursor to column 1, erase to the end of the line" takes it off the screen.
+  return withoutAnsi(output.replace(/[^\n\r]*\u001b\[1G\u001b\[0?K/g, ''));
 }
 
-/** Runs `command` in a 120-column pseudo-terminal; resolves with its exit code and what it printed. */
-function onTerminal(command: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile('script', ['-qec', `stty cols 120 rows 40; ${command}`, '/dev/null'], { ...options, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, output: screen(stdout) });
-    });
-  });
+/** Runs `command` in a 120-column pseudo-terminal; resolves with its exit code and what its screen shows. */
+async function onScreen(command: string, options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; output: string }> {
+  const { code, output } = await onTerminal(command, options);
+  return { code, output: screen(output) };
 }
 
 describe('maxtryx import on a terminal', () => {
@@ -57,7 +50,7 @@ describe('maxtryx import on a terminal', () => {
     await runGenerate({ events: 3000, roomVersion: '10', seed: `first-run/import/${Date.now()}`, servers: 2, out, progress: { live: false } });
     const { uri, user, password } = testNeo4j();
     const env = { ...process.env, NEO4J_URI: uri, NEO4J_USER: user, NEO4J_PASSWORD: password };
-    const { code, output } = await onTerminal(`${process.execPath} ${MAIN} import ${out}`, { cwd: PROJECT_ROOT, env });
+    const { code, output } = await onScreen(`${process.execPath} ${MAIN} import ${out}`, { cwd: PROJECT_ROOT, env });
     expect(output).not.toMatch(/✖|import failed/);
     expect(output).toMatch(new RegExp(`✔ Importing ${out} \\[\\d+(\\.\\d)?s\\]\\n`));
     expect(output).toMatch(/✔ Settling room states \[\d+(\.\d)?s\]\n/);
@@ -148,7 +141,7 @@ describe('npm start on a terminal, in a fresh copy of the project', () => {
     // A new shell: none of the variables npm start was given.
     const shell = { ...process.env };
     delete shell.PORT;
-    const { code, output } = await onTerminal(command!, { cwd: copy, env: shell });
+    const { code, output } = await onScreen(command!, { cwd: copy, env: shell });
     return { code, output, roomId: roomId!, latest: latest! };
   }
 
