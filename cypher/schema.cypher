@@ -8,6 +8,7 @@ CREATE CONSTRAINT state_id_unique IF NOT EXISTS FOR (s:State) REQUIRE s.state_id
 CREATE INDEX state_pending_room IF NOT EXISTS FOR (e:StatePending) ON (e.room_id, e.depth);
 CREATE INDEX event_redaction_pending IF NOT EXISTS FOR (e:Event) ON (e.room_id, e.redaction_pending);
 CREATE INDEX state_room IF NOT EXISTS FOR (s:State) ON (s.room_id);
+CREATE INDEX extremity_room IF NOT EXISTS FOR (e:Extremity) ON (e.room_id);
 DROP CONSTRAINT current_state_unique IF EXISTS;
 DROP INDEX current_state_member_server IF EXISTS;
 CREATE CONSTRAINT server_keys_unique IF NOT EXISTS FOR (k:ServerKeys) REQUIRE k.server_name IS UNIQUE;

@@ -1,7 +1,7 @@
 // Analyst query: a room's forward extremities, and the DAG's other tips with why they do not count.
 // A room's forward extremities (the DAG's tips its current state is resolved from) and the tips that do not count as
 // such, with why. A tip is an event that no event with a known state, neither rejected nor soft-failed, names in
-// prev_events: the same rule the importer uses (cypher/room-extremities.cypher).
+// prev_events: the rule the label :Extremity is kept by (cypher/extremities-update.cypher), applied here to every event.
 // Returns: event_id, type, sender, depth, status ('forward extremity' | 'soft-failed' | 'rejected' |
 //   'state pending': below a gap, its state unknown), reason (null for a forward extremity); newest first.
 // Parameters: $room_id.

@@ -5,9 +5,10 @@
  * that matches the graph; a restart resumes from it and no event is imported twice or lost. An event is served
  * once its page has committed (its own state is computed on import). The rooms a page touched are recorded in that
  * same transaction and settled (pending states, redactions, then the current state that room access reads) at
- * most every `settleMs`, beside the polls and commits, by an importer of their own: settling reads the whole room
- * (its forward extremities) and takes 0.1-1 s a room, so commits that waited for it had a p99 lag of seconds. A
- * crash before settling settles them at the next start.
+ * most every `settleMs`, beside the polls and commits, by an importer of their own, so that commits never wait for
+ * it (settling holds the room's lock). That importer reads a room's state events once and is then told of each
+ * commit's events (Importer.learn), and the forward extremities are kept as a label: settling a room reads what
+ * changed, not the whole room. A crash before settling settles them at the next start.
  *
  * Errors (the Synapse database restarted, Neo4j gone) never end it: the follower drops its connection and its
  * importer, waits (0.5 s, doubling up to 30 s) and starts again from the stored position.
@@ -70,6 +71,8 @@ export class Follower {
   private readonly recycleEvents: number;
   /** Rooms with events committed since they were last settled, and since when. */
   private readonly toSettle = new Map<string, number>();
+  /** Events committed since the settling importer last learnt of them (see settle). */
+  private committed: string[] = [];
   /** Commits started, and the last one that touched each room (see settle). */
   private commits = 0;
   private readonly lastCommit = new Map<string, number>();
@@ -154,11 +157,13 @@ export class Follower {
           now: this.now,
         });
       let importer = newImporter();
+      // Rooms are settled by an importer of their own, so settling never waits for the commits nor they for it. It
+      // reads a room's state events the first time it settles it and learns of the commits' events after that.
+      let settler = newImporter();
       let importedSince = 0;
       this.toSettle.clear();
-      // Rooms are settled by an importer of their own, fresh each time (it reads the room's state events from the
-      // graph), so settling never waits for the commits nor they for it.
-      const settle = (rooms: readonly string[]) => this.settle(newImporter(), store, cursors, rooms);
+      this.committed = [];
+      const settle = (rooms: readonly string[]) => this.settle(settler, store, cursors, rooms);
       if (stored !== undefined && stored.unsettled.length > 0) await settle(stored.unsettled);
       if (this.firstCatchUp) logger.info('follow: catching up', { source: this.sourceName, forward: position.forward, backward: position.backward });
       const start = await stream.persistedUpTo();
@@ -200,6 +205,7 @@ export class Follower {
             // without end. A fresh one reads what it needs from the graph again; events it left waiting for their
             // state are in the graph as such, and settling computes them.
             importer = newImporter();
+            settler = newImporter();
             importedSince = 0;
           }
           if (!behindStill && this.firstCatchUp) {
@@ -264,6 +270,7 @@ export class Follower {
       metrics?.events.inc({ direction: line.receivedTs === null ? 'de_outlier' : direction });
       if (line.receivedTs !== null && direction === 'forward') metrics?.visibleDelay.observe(Math.max(0, (committedAt - line.receivedTs) / 1000));
     }
+    for (const line of page.lines) if (line.line !== undefined) this.committed.push(line.eventId);
     this.options.onCommit?.(page.lines, committedAt);
     for (const room of rooms) if (!this.toSettle.has(room)) this.toSettle.set(room, committedAt);
     this.options.logger.debug('follow: page', {
@@ -293,6 +300,9 @@ export class Follower {
   private async settle(importer: Importer, store: EventStore, cursors: FollowCursorStore, rooms: readonly string[]): Promise<void> {
     const started = this.now();
     const mark = this.commits;
+    const learnt = this.committed;
+    this.committed = [];
+    await importer.learn(learnt);
     // Only rooms the graph holds: a room whose lines all wait for their m.room.create has nothing to settle yet.
     const stored = await store.roomVersions(rooms);
     const settling = rooms.filter((room) => stored.has(room));

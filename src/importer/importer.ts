@@ -194,6 +194,21 @@ export class Importer {
     return this.totals();
   }
 
+  /**
+   * Learns the state events among events another importer stored since this one read their rooms (a follower's
+   * settling importer, told of each commit's events), so that it need not read the whole room again. Events of
+   * rooms it has not read yet are left out: reading the room gives them.
+   */
+  async learn(eventIds: readonly string[]): Promise<void> {
+    const states = this.graphStates();
+    for (const row of await states.stateEvents(eventIds)) {
+      const room = this.lookedUp.has(row.room_id) ? this.roomStates.get(row.room_id) : undefined;
+      if (room === undefined) continue;
+      const event = storedStateEvent(row.pdu, room.version);
+      if (event !== undefined) room.remember(event, row.rejected_reason);
+    }
+  }
+
   private graphStates(): StateStore {
     if (this.states === undefined) throw new Error('only an import into the graph settles rooms');
     return this.states;

@@ -12,7 +12,7 @@ import { isObject } from '../core/json';
 import { prunedPdu } from '../core/redaction';
 import { getRoomVersion, type RoomVersion } from '../core/room-versions';
 import type { ManagedTransaction } from 'neo4j-driver';
-import { markPending, saveEventStates, type EventStateRow } from './state-store';
+import { markPending, saveEventStates, updateExtremities, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, profileDbHits, readOnce, readTx, rows, writeTx } from './neo4j';
 import { walkKey, WalkSharing, type WalkSharingMetrics } from './walk-sharing';
@@ -127,6 +127,9 @@ export class EventStore {
       for (const { room_id, states, events: stateRows } of work) {
         await saveEventStates(tx, room_id, states, stateRows.filter((row) => !ownStates.has(row.event_id)));
       }
+      // Events given a state here, and stored events whose edges came just now (their state may have come with a
+      // batch committed first), take the label Extremity from their prev events.
+      await updateExtremities(tx, [...new Set([...ownStates.keys(), ...stored.map((event) => event.event_id)])]);
       await markPending(tx, pending);
       await alsoWrite?.(tx);
       return outcomes;

@@ -17,8 +17,11 @@ const QUERIES = loadCypher([
   'event-states-load',
   'states-load',
   'room-state-events-load',
+  'state-events-load',
   'state-pending-load',
   'room-extremities',
+  'room-extremities-label',
+  'extremities-update',
   'room-current-state-save',
   'state-summaries',
   'events-mark-soft-failed',
@@ -57,6 +60,7 @@ export interface LoadedState {
 export async function saveEventStates(tx: ManagedTransaction, roomId: string, states: readonly RoomState[], events: readonly EventStateRow[]): Promise<void> {
   if (states.length > 0) await tx.run(QUERIES['states-save'], { states: states.map((state) => stateRow(roomId, state)) });
   if (events.length > 0) await tx.run(QUERIES['event-states-save'], { events });
+  await updateExtremities(tx, events.map((row) => row.event_id));
 }
 
 export async function markPending(tx: ManagedTransaction, eventIds: readonly string[]): Promise<void> {
@@ -110,9 +114,15 @@ export interface Extremity {
   readonly pdu: string;
 }
 
-/** Locks the room, then returns its forward extremities with their states. */
+/** Locks the room, then returns its forward extremities with their states (labelling them first if never done). */
 export async function lockRoomExtremities(tx: ManagedTransaction, roomId: string): Promise<Extremity[]> {
+  await tx.run(QUERIES['room-extremities-label'], { room_id: roomId });
   return rows(tx, QUERIES['room-extremities'], { room_id: roomId });
+}
+
+/** Keeps the label Extremity in step for events whose state may have become known in this transaction. */
+export async function updateExtremities(tx: ManagedTransaction, eventIds: readonly string[]): Promise<void> {
+  if (eventIds.length > 0) await tx.run(QUERIES['extremities-update'], { event_ids: eventIds });
 }
 
 export async function saveCurrentState(tx: ManagedTransaction, roomId: string, stateId: string): Promise<void> {
@@ -234,6 +244,12 @@ export class StateStore {
 
   roomStateEvents(roomId: string) {
     return readTx(this.graph, (tx) => loadRoomStateEvents(tx, roomId));
+  }
+
+  /** The stored state events among `eventIds` (state-events-load.cypher). */
+  stateEvents(eventIds: readonly string[]): Promise<{ room_id: string; pdu: string; rejected_reason: string | null }[]> {
+    if (eventIds.length === 0) return Promise.resolve([]);
+    return readTx(this.graph, (tx) => rows(tx, QUERIES['state-events-load'], { event_ids: eventIds }));
   }
 
   pendingPage(roomId: string, after: { depth: number; event_id: string }, limit: number) {

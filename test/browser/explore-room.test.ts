@@ -152,7 +152,7 @@ test('the guide sets the parameters and draws the newest events, captioned by ty
   // Every stored event of the room (the placeholder is not drawn): 21, of every kind, one of them redacted.
   expect(byId.size).toBe(21);
   expect(new Set([...byId.values()].flatMap((node) => node.labels))).toEqual(new Set(
-    ['Event', 'Create', 'Membership', 'PowerLevels', 'StateEvent', 'Message', 'Rejected', 'SoftFailed', 'StatePending', 'Redacted'],
+    ['Event', 'Create', 'Membership', 'PowerLevels', 'StateEvent', 'Message', 'Rejected', 'SoftFailed', 'StatePending', 'Redacted', 'Extremity'],
   ));
   expect(expected.filter((node) => node.caption.startsWith('[redacted] '))).toEqual([
     { caption: '[redacted] m.room.message @bob:hs2.test', fill: fillFor(['Event', 'Message']), stroke: '#111111' },

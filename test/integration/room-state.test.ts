@@ -13,7 +13,7 @@ import { StateStore } from '../../src/store/state-store';
 import { currentStateMap, deleteRoomGraph, queryGraph, shuffled, stateBeforeMap } from '../helpers/room-graph';
 import { importLines, openTestGraph } from '../helpers/graph';
 
-const QUERIES = loadCypher(['queries/rejected-events']);
+const QUERIES = loadCypher(['queries/rejected-events', 'queries/forward-extremities']);
 const ALICE = '@alice:hs1.test';
 const BOB = '@bob:hs2.test';
 const CAROL = '@carol:hs3.test';
@@ -130,6 +130,38 @@ describe.each(['1', '10', '12'])('room version %s with conflicts (generate --con
       const got = outcome.expected.map(({ type, state_key }) => ({ type, state_key, event_id: state[`${type}|${state_key}`] }));
       expect({ scenario: outcome.scenario, state: got }).toEqual({ scenario: outcome.scenario, state: outcome.expected });
     }
+  });
+});
+
+describe('the forward extremities, kept as the label Extremity', () => {
+  /** The labelled events, and the forward extremities the full rule finds (the analyst query visits every event). */
+  async function extremities(roomId: string): Promise<{ labelled: string[]; rule: string[] }> {
+    const labelled = await query<{ id: string }>('MATCH (e:Extremity {room_id: $room_id}) RETURN e.event_id AS id ORDER BY id', { room_id: roomId });
+    const tips = await query<{ event_id: string; status: string }>(QUERIES['queries/forward-extremities'], { room_id: roomId });
+    return {
+      labelled: labelled.map((row) => row.id),
+      rule: tips.filter((row) => row.status === 'forward extremity').map((row) => row.event_id).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+    };
+  }
+
+  it('are what the full rule finds after a later import added forks, a rejected, a soft-failed and pending events shuffled in batches of 7, and labelling from scratch agrees', async () => {
+    const { builder, events } = generated({ events: 400, roomVersion: '10', seed: 'room-state/extremities', conflicts: true, irregular: true });
+    await deleteRoom(builder.roomId);
+    const first = await importLines(graph, events.slice(0, 150), 'first');
+    expect(first.problems).toEqual([]);
+    const settledOnce = await extremities(builder.roomId);
+    expect(settledOnce.labelled).toEqual(settledOnce.rule);
+    // The room is labelled now: what follows keeps the labels in step, event by event.
+    const rest = await importLines(graph, shuffled(events.slice(150).map((event) => JSON.stringify(event.pdu)), 'extremities'), 'rest', 7);
+    expect([rest.problems, rest.summary.rejected, rest.summary.softFailed, rest.summary.statePending]).toEqual([[], 1, 1, 1]);
+    const kept = await extremities(builder.roomId);
+    expect(kept.labelled).toEqual(kept.rule);
+    expect(kept.labelled.length).toBeGreaterThan(0);
+    expect(kept.labelled).not.toEqual(settledOnce.labelled);
+    // Labelled from scratch (the room's first settle does it): the same events.
+    await query('MATCH (room:Room {room_id: $room_id}) REMOVE room.extremities_labelled WITH room MATCH (e:Extremity {room_id: $room_id}) REMOVE e:Extremity', { room_id: builder.roomId });
+    await importLines(graph, [events[0]!], 'again');
+    expect((await extremities(builder.roomId)).labelled).toEqual(kept.labelled);
   });
 });
 
