@@ -111,6 +111,12 @@ function hold(res: Response, release: () => void): boolean {
 const closeSignals = new WeakMap<Response, AbortSignal>();
 
 /**
+ * The reason every close aborts with: one object. abort() without a reason builds a DOMException, with its stack, for
+ * every response that closes, queued or not: 1.2% of the service's CPU under load (node --cpu-prof, bench endpoint).
+ */
+const RESPONSE_CLOSED = Object.freeze({ name: 'ResponseClosed', message: 'the response closed' });
+
+/**
  * Aborts when the response closes (the caller hung up, or the request was answered, by the deadline say): a request
  * still queued for a slot then leaves the queue rather than keep its body in memory until its turn.
  */
@@ -118,8 +124,8 @@ function closed(res: Response): AbortSignal {
   let signal = closeSignals.get(res);
   if (signal === undefined) {
     const controller = new AbortController();
-    if (res.closed) controller.abort();
-    else res.once('close', () => controller.abort());
+    if (res.closed) controller.abort(RESPONSE_CLOSED);
+    else res.once('close', () => controller.abort(RESPONSE_CLOSED));
     signal = controller.signal;
     closeSignals.set(res, signal);
   }
