@@ -18,6 +18,7 @@ import { eventKind } from '../core/event-kind';
 import type { StoredEvent } from '../core/pdu';
 import type { RoomState } from '../core/room-state';
 import type { ImportOutcome, StateWrite } from '../store/event-store';
+import type { RedactionRecord } from '../store/redaction-store';
 import { stateProperties, type EventStateRow, type StateLists } from '../store/state-store';
 import type { ImportSink } from './importer';
 
@@ -26,7 +27,7 @@ const FILES = {
   rooms: 'room_id:ID(Room),room_version,:LABEL',
   events:
     'event_id:ID(Event),room_id,type,state_key,sender,origin_server_ts:long,depth:long,pdu,content_hash_ok:boolean,' +
-    'state_before,state_after,rejected_reason,:LABEL',
+    'state_before,state_after,rejected_reason,redacts,redaction_pending:boolean,:LABEL',
   'prev-events': ':START_ID(Event),:END_ID(Event)',
   'auth-events': ':START_ID(Event),:END_ID(Event)',
   'in-room': ':START_ID(Event),:END_ID(Room)',
@@ -57,6 +58,8 @@ export class BulkFiles implements ImportSink {
   private readonly written = new Map<string, string>();
   /** Events named in prev_events or auth_events and not written yet, with the room of the first event naming them. */
   private readonly named = new Map<string, string>();
+  /** The event each redaction of the input names (`redacts`), until its line is written. */
+  private readonly redacts = new Map<string, string>();
   /** Events written, waiting for their state. */
   private readonly waiting = new Map<string, StoredEvent>();
   /** States computed for events of a batch whose own write has not come yet (batches are written two at a time). */
@@ -105,8 +108,15 @@ export class BulkFiles implements ImportSink {
     return this.append({ rooms: lines });
   }
 
-  async importEvents(events: readonly StoredEvent[], work: readonly StateWrite[]): Promise<Map<string, ImportOutcome>> {
+  async importEvents(
+    events: readonly StoredEvent[],
+    work: readonly StateWrite[],
+    _pending: readonly string[],
+    redactions: readonly RedactionRecord[],
+  ): Promise<Map<string, ImportOutcome>> {
     const outcomes = new Map<string, ImportOutcome>();
+    // Recorded as redactions-record.cypher records them (the event named, open until the graph's settle decides it).
+    for (const record of redactions) if (!this.written.has(record.event_id)) this.redacts.set(record.event_id, record.redacts);
     const lines: Record<FileName, string[]> = {
       rooms: [], events: [], 'prev-events': [], 'auth-events': [], 'in-room': [], states: [], 'delta-of': [],
     };
@@ -161,7 +171,7 @@ export class BulkFiles implements ImportSink {
     const events: string[] = [];
     for (const event of this.waiting.values()) events.push(this.eventLine(event, undefined));
     this.waiting.clear();
-    for (const [eventId, roomId] of this.named) events.push(this.line([eventId, roomId, null, null, null, null, null, null, null, null, null, null, ['Event', 'Placeholder'].join(ARRAY_DELIMITER)]));
+    for (const [eventId, roomId] of this.named) events.push(this.line([eventId, roomId, null, null, null, null, null, null, null, null, null, null, null, null, ['Event', 'Placeholder'].join(ARRAY_DELIMITER)]));
     this.named.clear();
     await this.append({ events });
     await this.queue;
@@ -191,10 +201,12 @@ export class BulkFiles implements ImportSink {
     const labels = ['Event', eventKind(event.type, event.state_key)];
     if (state === undefined) labels.push('StatePending');
     else if (state.rejected_reason !== null) labels.push('Rejected');
+    const redacts = this.redacts.get(event.event_id) ?? null;
+    this.redacts.delete(event.event_id);
     return this.line([
       event.event_id, event.room_id, event.type, event.state_key, event.sender, event.origin_server_ts, event.depth,
       event.pdu, event.content_hash_ok, state?.state_before ?? null, state?.state_after ?? null,
-      state?.rejected_reason ?? null, labels.join(ARRAY_DELIMITER),
+      state?.rejected_reason ?? null, redacts, redacts === null ? null : true, labels.join(ARRAY_DELIMITER),
     ]);
   }
 

@@ -20,7 +20,7 @@ import { declaredRoomVersion, getRoomVersion, type RoomVersion } from '../core/r
 import type { StateEvent } from '../core/state-event';
 import { EventStore, type AlsoWrite, type ImportOutcome, type StateWrite } from '../store/event-store';
 import { StateStore } from '../store/state-store';
-import { RedactionStore } from '../store/redaction-store';
+import { RedactionStore, type RedactionRecord } from '../store/redaction-store';
 import { RoomStates, type StateLoader } from './room-states';
 import { redactionRecords, settleRedactions, withRedactionRecords } from './redactions';
 
@@ -31,8 +31,17 @@ export interface ImportSink {
   /** A stored room's state events, with their verdicts. */
   roomStateEvents(roomId: string): Promise<{ pdu: string; rejected_reason: string | null }[]>;
   saveRooms(rooms: readonly { room_id: string; room_version: string }[]): Promise<unknown>;
-  /** Stores a batch (see EventStore.importEvents), with `alsoWrite` in the same transaction: each event's outcome. */
-  importEvents(events: readonly StoredEvent[], work: readonly StateWrite[], pending: readonly string[], alsoWrite?: AlsoWrite): Promise<Map<string, ImportOutcome>>;
+  /**
+   * Stores a batch (see EventStore.importEvents) with the records of its redactions (src/importer/redactions.ts) and
+   * `alsoWrite`, all at once: each event's outcome.
+   */
+  importEvents(
+    events: readonly StoredEvent[],
+    work: readonly StateWrite[],
+    pending: readonly string[],
+    redactions: readonly RedactionRecord[],
+    alsoWrite?: AlsoWrite,
+  ): Promise<Map<string, ImportOutcome>>;
   readonly loader: StateLoader;
 }
 
@@ -42,7 +51,8 @@ export function graphSink(store: EventStore, states: StateStore): ImportSink {
     roomVersions: (roomIds) => store.roomVersions(roomIds),
     roomStateEvents: (roomId) => states.roomStateEvents(roomId),
     saveRooms: (rooms) => store.saveRooms(rooms),
-    importEvents: (events, work, pending, alsoWrite) => store.importEvents(events, work, pending, alsoWrite),
+    // The batch's redactions are recorded in its own transaction: a stored redaction always has its record.
+    importEvents: (events, work, pending, redactions, alsoWrite) => store.importEvents(events, work, pending, withRedactionRecords(redactions, alsoWrite)),
     loader: states.loader,
   };
 }
@@ -379,9 +389,8 @@ export class Importer {
       await this.sink.saveRooms([...newRooms].map(([room_id, room_version]) => ({ room_id, room_version })));
       for (const roomId of newRooms.keys()) this.savedRooms.add(roomId);
     }
-    // The batch's redactions are recorded in its own transaction: a stored redaction always has its record.
     const redactions = redactionRecords(batch.values(), (roomId) => this.versions.get(roomId)!);
-    const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending, withRedactionRecords(redactions, alsoWrite));
+    const outcomes = await this.sink.importEvents([...batch.values()].map((entry) => entry.event), work, pending, redactions, alsoWrite);
     for (const { room_id, states } of work) this.roomStates.get(room_id)!.stored(states);
     // Verdicts on events stored now, or stored by an earlier batch while they waited for this one.
     for (const { events } of work) {

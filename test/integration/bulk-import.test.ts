@@ -27,7 +27,8 @@ import { freePorts } from '../helpers/free-ports';
 import { importLines, openTestGraph } from '../helpers/graph';
 import { neo4jScript } from '../helpers/neo4j-script';
 import { difference, roomFingerprint } from '../helpers/room-fingerprint';
-import { shuffled } from '../helpers/room-graph';
+import { addRedaction } from '../helpers/redaction-event';
+import { queryGraph, shuffled } from '../helpers/room-graph';
 import type { ImportSummary } from '../../src/importer/importer';
 
 const IMPORT = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'import.js');
@@ -40,6 +41,7 @@ let shared: Graph;
 let bulk: Graph;
 let roomIds: string[];
 let gap: BuiltEvent;
+let redactedId: string;
 let graphSummary: ImportSummary;
 let bulkRun: { code: number; stderr: string };
 /** Distinct events in the input, and the number of its last line (not JSON). */
@@ -100,6 +102,9 @@ beforeAll(async () => {
     awkward.add({ type: 'org.example.awkward', state_key: stateKey, sender: ALICE, content: { value: `${stateKey}\u001f"x"` } });
   }
   awkward.add({ type: 'm.room.message', sender: ALICE, content: { msgtype: 'm.text', body: '\u001f,"\n' } });
+  // A redaction: both importers record it and, once the room is settled, serve its target pruned.
+  redactedId = awkward.add({ type: 'm.room.message', sender: ALICE, content: { msgtype: 'm.text', body: 'to be redacted' } }).event_id;
+  addRedaction(awkward, ALICE, redactedId);
   // The second event: a v12 create event carries no room_id.
   roomIds = [everyKind.roomId, awkward.roomId, ...rooms.map((events) => events[1]!.pdu.room_id as string)];
   const lines = [...everyKind.events.filter((event) => event !== gap), ...awkward.events, ...rooms.flat()].map((event) => JSON.stringify(event.pdu));
@@ -142,6 +147,17 @@ describe('maxtryx import --bulk', () => {
     expect(graphSummary.rejected).toBeGreaterThan(0);
     expect(graphSummary.softFailed).toBeGreaterThan(0);
     expect(summaryCounts(bulkRun.stderr)).toEqual(countsOf(graphSummary));
+  });
+
+  it('records redactions as the graph importer does: the target is Redacted, the redaction applied', async () => {
+    for (const graph of [shared, bulk]) {
+      const found = await queryGraph<{ labels: string[]; outcome: string | null }>(
+        graph,
+        'MATCH (target:Event {event_id: $id}) OPTIONAL MATCH (redaction:Event)-[:REDACTS]->(target) RETURN labels(target) AS labels, redaction.redaction_outcome AS outcome',
+        { id: redactedId },
+      );
+      expect(found.map((row) => ({ redacted: row.labels.includes('Redacted'), outcome: row.outcome }))).toEqual([{ redacted: true, outcome: 'applied' }]);
+    }
   });
 
   it('leaves the graph the graph importer leaves, node for node and relationship for relationship', async () => {

@@ -827,12 +827,12 @@ describe('concurrent imports', () => {
     const between: { unfilled: number; states: number }[] = [];
     const sink: ImportSink = {
       ...graphWrites,
-      importEvents: async (batch, work, pending) => {
+      importEvents: async (batch, work, pending, redactions) => {
         if (batch.some((event) => event.type === 'm.room.create')) {
           await firstMayGo;
-          return graphWrites.importEvents(batch, work, pending);
+          return graphWrites.importEvents(batch, work, pending, redactions);
         }
-        const outcomes = await graphWrites.importEvents(batch, work, pending);
+        const outcomes = await graphWrites.importEvents(batch, work, pending, redactions);
         if (batch.some((event) => event.event_id === bobJoin)) {
           // Every state the graph holds for the room now, with those they rest on: each has its entries.
           between.push(...(await query<{ unfilled: number; states: number }>(
