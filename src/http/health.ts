@@ -7,12 +7,13 @@
 import { Router } from 'express';
 import type { Logger } from '../logger';
 import { methodNotAllowed } from './errors';
+import { EXACT_PATHS } from './exact-paths';
 
 /** One thing /ready waits for: undefined when it is ready, else a short generic reason (no addresses, no errors). */
 export type ReadinessCheck = () => Promise<string | undefined>;
 
 export function healthRoutes(): Router {
-  const router = Router();
+  const router = Router(EXACT_PATHS);
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
   });

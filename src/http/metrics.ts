@@ -11,6 +11,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import type { KeyFetcherMetrics } from '../federation/key-fetcher';
 import type { ImportSummary } from '../importer/importer';
 import type { WalkSharingMetrics } from '../store/walk-sharing';
+import { EXACT_PATHS } from './exact-paths';
 import type { PassThroughMetrics } from './pass-through';
 
 export interface Metrics {
@@ -115,7 +116,7 @@ export function createMetrics(): Metrics {
     });
     next();
   };
-  const routes = Router();
+  const routes = Router(EXACT_PATHS);
   routes.get('/metrics', async (_req, res) => {
     res.type(registry.contentType).send(await registry.metrics());
   });

@@ -36,6 +36,9 @@ export function createOpsApp(deps: OpsAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Exact paths, as on the federation listener: /READY or /ready/ is another path (404).
+  app.set('case sensitive routing', true);
+  app.set('strict routing', true);
   app.use(healthRoutes());
   app.get('/ready', async (_req, res) => {
     const reasons = await notReadyReasons(deps.readiness, deps.readyTimeoutMs ?? READY_TIMEOUT_MS, deps.logger);

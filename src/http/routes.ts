@@ -11,18 +11,13 @@ import { MatrixError } from '../errors';
 import { getMissingEvents, type MissingEventsDeps } from '../service/get-missing-events';
 import { serverKeysResponse, type LocalServer } from '../service/server-keys';
 import { methodNotAllowed } from './errors';
+import { EXACT_PATHS } from './exact-paths';
 import { rawBody } from './json-body';
 import type { PassThrough } from './pass-through';
 import { holdsSlotsUntilDone } from './rate-limit-middleware';
 import type { RequestHandler } from 'express';
 
 export const MISSING_EVENTS_PATH = '/_matrix/federation/v1/get_missing_events/:roomId';
-
-/**
- * Paths match only as the spec writes them, as Synapse's servlets match `^path$`: case-sensitive, and with a trailing
- * slash another path (`/_MATRIX/...` and `.../get_missing_events/{roomId}/` are 404 M_UNRECOGNIZED).
- */
-const EXACT_PATHS = { caseSensitive: true, strict: true } as const;
 
 export function federationRoutes(
   deps: MissingEventsDeps,

@@ -1,7 +1,7 @@
 /**
  * Routes match only as the spec writes them (issue 19, item 12), as Synapse's servlets match `^path$`: another case
  * or a trailing slash is another path, 404 M_UNRECOGNIZED, even for a request signed for that path, on the real
- * listener with the real Neo4j.
+ * listener with the real Neo4j; the ops listener's /health, /ready and /metrics likewise.
  */
 import { generateSigningKey } from '../../src/core/signing';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
@@ -66,10 +66,19 @@ describe('paths match exactly', () => {
   });
 
   it('answers 404 to the unauthenticated routes spelled otherwise, and serves them as written', async () => {
-    for (const path of ['/_MATRIX/key/v2/server', '/_matrix/key/v2/server/', '/_matrix/federation/v1/VERSION', '/_matrix/federation/v1/version/']) {
+    for (const path of ['/_MATRIX/key/v2/server', '/_matrix/key/v2/server/', '/_matrix/federation/v1/VERSION', '/_matrix/federation/v1/version/', '/HEALTH', '/health/']) {
       expect(await rawRequest({ url: service.url, method: 'GET', path })).toEqual(unrecognized('GET', path));
     }
     expect((await rawRequest({ url: service.url, method: 'GET', path: '/_matrix/key/v2/server' })).status).toBe(200);
     expect((await rawRequest({ url: service.url, method: 'GET', path: '/_matrix/federation/v1/version' })).status).toBe(200);
+  });
+
+  it('answers 404 on the ops listener to /health, /ready and /metrics spelled otherwise, and serves them as written', async () => {
+    for (const path of ['/HEALTH', '/health/', '/Ready', '/ready/', '/METRICS', '/metrics/']) {
+      expect(await rawRequest({ url: service.opsUrl, method: 'GET', path })).toEqual(unrecognized('GET', path));
+    }
+    for (const path of ['/health', '/ready', '/metrics']) {
+      expect((await rawRequest({ url: service.opsUrl, method: 'GET', path })).status).toBe(200);
+    }
   });
 });
