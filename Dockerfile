@@ -38,4 +38,4 @@ EXPOSE 8008
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8008) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The service's node options (src/service/node-options.ts: a smaller young generation keeps RSS under load lower).
-CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/src/main.js"]

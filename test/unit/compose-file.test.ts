@@ -169,10 +169,10 @@ describe('Dockerfile', () => {
   });
 
   it("runs node with the service's options, as npm start does", () => {
-    expect(SERVICE_NODE_OPTIONS).toEqual(['--max-semi-space-size=8']);
+    expect(SERVICE_NODE_OPTIONS).toEqual(['--max-semi-space-size=16', '--heap-growing-percent=100']);
     const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts.start).toBe(`node scripts/build.mjs && node ${SERVICE_NODE_OPTIONS.join(' ')} dist/src/main.js`);
-    expect(dockerfile.match(/^CMD .*$/gm)).toEqual(['CMD ["node", "--max-semi-space-size=8", "dist/src/main.js"]']);
+    expect(dockerfile.match(/^CMD .*$/gm)).toEqual(['CMD ["node", "--max-semi-space-size=16", "--heap-growing-percent=100", "dist/src/main.js"]']);
   });
 
   it('runs as the unprivileged node user, after everything that needs root', () => {
