@@ -12,6 +12,7 @@ import express, { type Express } from 'express';
 import { MatrixError } from '../errors';
 import type { Logger } from '../logger';
 import { errorHandler, methodNotAllowed, notFound } from './errors';
+import { EXACT_PATHS } from './exact-paths';
 import { healthRoutes, type ReadinessCheck } from './health';
 import type { Metrics } from './metrics';
 
@@ -36,9 +37,9 @@ export function createOpsApp(deps: OpsAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // Exact paths, as on the federation listener: /READY or /ready/ is another path (404).
-  app.set('case sensitive routing', true);
-  app.set('strict routing', true);
+  // Exact paths, as the routers' EXACT_PATHS: /READY or /ready/ is another path (404).
+  app.set('case sensitive routing', EXACT_PATHS.caseSensitive);
+  app.set('strict routing', EXACT_PATHS.strict);
   app.use(healthRoutes());
   app.get('/ready', async (_req, res) => {
     const reasons = await notReadyReasons(deps.readiness, deps.readyTimeoutMs ?? READY_TIMEOUT_MS, deps.logger);

@@ -171,7 +171,7 @@ export class BulkFiles implements ImportSink {
     const events: string[] = [];
     for (const event of this.waiting.values()) events.push(this.eventLine(event, undefined));
     this.waiting.clear();
-    for (const [eventId, roomId] of this.named) events.push(this.line([eventId, roomId, null, null, null, null, null, null, null, null, null, null, null, null, ['Event', 'Placeholder'].join(ARRAY_DELIMITER)]));
+    for (const [eventId, roomId] of this.named) events.push(this.placeholderLine(eventId, roomId));
     this.named.clear();
     await this.append({ events });
     await this.queue;
@@ -195,6 +195,12 @@ export class BulkFiles implements ImportSink {
   private name(eventId: string, roomId: string): string {
     if (!this.written.has(eventId) && !this.named.has(eventId)) this.named.set(eventId, roomId);
     return eventId;
+  }
+
+  /** A placeholder's line: its event ID and room, every other column of FILES.events empty, and its labels. */
+  private placeholderLine(eventId: string, roomId: string): string {
+    const empty = FILES.events.split(',').length - 3;
+    return this.line([eventId, roomId, ...Array<null>(empty).fill(null), ['Event', 'Placeholder'].join(ARRAY_DELIMITER)]);
   }
 
   private eventLine(event: StoredEvent, state: EventStateRow | undefined): string {

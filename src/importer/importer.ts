@@ -210,12 +210,9 @@ export class Importer {
    * rooms it has not read yet are left out: reading the room gives them.
    */
   async learn(eventIds: readonly string[]): Promise<void> {
-    const states = this.graphStates();
-    for (const row of await states.stateEvents(eventIds)) {
+    for (const row of await this.graphStates().stateEvents(eventIds)) {
       const room = this.lookedUp.has(row.room_id) ? this.roomStates.get(row.room_id) : undefined;
-      if (room === undefined) continue;
-      const event = storedStateEvent(row.pdu, room.version);
-      if (event !== undefined) room.remember(event, row.rejected_reason);
+      if (room !== undefined) rememberStored(room, [row]);
     }
   }
 
@@ -311,11 +308,7 @@ export class Importer {
       this.versions.set(roomId, version);
       this.savedRooms.add(roomId);
       // The room's stored state events, which the authorization rules and state resolution of new events read.
-      const room = this.roomStatesOf(roomId, version);
-      for (const row of await this.sink.roomStateEvents(roomId)) {
-        const event = storedStateEvent(row.pdu, version);
-        if (event !== undefined) room.remember(event, row.rejected_reason);
-      }
+      rememberStored(this.roomStatesOf(roomId, version), await this.sink.roomStateEvents(roomId));
     }
   }
 
@@ -421,6 +414,14 @@ export class Importer {
 }
 
 /** A stored event (its PDU as stored, parsed once) as the authorization rules and state resolution read it. */
+/** Stored state events (as the graph holds them, with their verdicts) that the room's authorization reads. */
+function rememberStored(room: RoomStates, rows: readonly { pdu: string; rejected_reason: string | null }[]): void {
+  for (const row of rows) {
+    const event = storedStateEvent(row.pdu, room.version);
+    if (event !== undefined) room.remember(event, row.rejected_reason);
+  }
+}
+
 function storedStateEvent(text: string, version: RoomVersion): StateEvent | undefined {
   const pdu = JSON.parse(text) as Record<string, unknown>;
   const result = readPdu(text, pdu, version, { stored: true });
