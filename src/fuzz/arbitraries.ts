@@ -73,6 +73,19 @@ export function requestBody(known: readonly string[]): fc.Arbitrary<Record<strin
   );
 }
 
+/** A well-formed request body over the fixture's IDs, so that many runs reach the walk and the visibility check. */
+export function wellFormedBody(known: readonly string[]): fc.Arbitrary<Record<string, unknown>> {
+  return fc.record(
+    {
+      latest_events: fc.array(fc.constantFrom(...known), { minLength: 1, maxLength: 6 }),
+      earliest_events: fc.array(fc.constantFrom(...known), { maxLength: 3 }),
+      limit: fc.integer({ min: 1, max: 25 }),
+      min_depth: fc.integer({ min: 0, max: 12 }),
+    },
+    { requiredKeys: ['latest_events'] },
+  );
+}
+
 /** A body as bytes on the wire, including what JSON.stringify cannot produce. */
 export type WireBody =
   | { readonly kind: 'json'; readonly value: unknown }
@@ -95,18 +108,8 @@ export function wireBody(known: readonly string[]): fc.Arbitrary<WireBody> {
     kind: 'text' as const,
     text: `{"latest_events":${JSON.stringify(known.slice(0, 1))},"limit":${n},"min_depth":${n}}`,
   }));
-  // A well-formed request over the fixture's IDs, so that many runs reach the walk and the visibility check.
-  const wellFormed = fc.record(
-    {
-      latest_events: fc.array(fc.constantFrom(...known), { minLength: 1, maxLength: 6 }),
-      earliest_events: fc.array(fc.constantFrom(...known), { maxLength: 3 }),
-      limit: fc.integer({ min: 1, max: 25 }),
-      min_depth: fc.integer({ min: 0, max: 12 }),
-    },
-    { requiredKeys: ['latest_events'] },
-  );
   return fc.oneof(
-    { weight: 6, arbitrary: wellFormed.map((value) => ({ kind: 'json' as const, value })) },
+    { weight: 6, arbitrary: wellFormedBody(known).map((value) => ({ kind: 'json' as const, value })) },
     { weight: 6, arbitrary: requestBody(known).map((value) => ({ kind: 'json' as const, value })) },
     { weight: 2, arbitrary: hostileValue.map((value) => ({ kind: 'json' as const, value })) },
     { weight: 1, arbitrary: nested },

@@ -10,7 +10,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import { signRequest } from '../core/x-matrix';
 import { generateSigningKey } from '../core/signing';
-import { headerValue, roomPath, signing, wireBody, type Signing, type WireBody } from './arbitraries';
+import { headerValue, roomPath, signing, wellFormedBody, wireBody, type Signing, type WireBody } from './arbitraries';
 import { expectedPdu, FUZZ_ORIGINS, type Fixture } from './fixture';
 import { FUZZ_SERVER_NAME } from './fuzz-service';
 import {
@@ -49,7 +49,7 @@ const NO_EXTRAS: ExtraAuthorizations = { headers: [], first: false };
 const IDENTITY: BodyEncoding = { kind: 'identity' };
 
 export function fuzzRequest(fixture: Fixture): fc.Arbitrary<FuzzRequest> {
-  return fc.record({
+  const anyRequest = fc.record({
     origin: fc.constantFrom(...FUZZ_ORIGINS),
     signing,
     roomPath: roomPath(fixture.rooms.map((room) => room.roomId)),
@@ -59,6 +59,18 @@ export function fuzzRequest(fixture: Fixture): fc.Arbitrary<FuzzRequest> {
     extraAuthorizations,
     encoding: bodyEncoding,
   });
+  // Each of anyRequest's fields spoils the request now and then, so that together only about one run in twenty-five
+  // reached the walk; a quarter of the runs are a correct request over the fixture, whose answers the property checks
+  // against each origin's view.
+  const correctRequest = fc.record({
+    origin: fc.constantFrom(...FUZZ_ORIGINS),
+    signing: fc.constant('valid' as const),
+    roomPath: fc.constantFrom(...fixture.rooms.map((room) => encodeURIComponent(room.roomId))),
+    body: wellFormedBody(fixture.eventIds).map((value): WireBody => ({ kind: 'json', value })),
+    contentType: fc.constant('application/json'),
+    method: fc.constant('POST' as const),
+  });
+  return fc.oneof({ weight: 3, arbitrary: anyRequest }, { weight: 1, arbitrary: correctRequest });
 }
 
 /**
