@@ -48,6 +48,8 @@ export interface EndpointBenchOptions {
   readonly scenarios?: readonly string[];
   /** Tells rooms apart from those of another run (another version of this service) on the same Neo4j. */
   readonly tag?: string;
+  /** The Bolt URI of `graph`: its Neo4j's CPU is counted when it listens on this machine. */
+  readonly neo4jUri?: string;
 }
 
 interface Shape {
@@ -82,7 +84,7 @@ export async function benchEndpoint(graph: Graph, options: EndpointBenchOptions)
   const events = new EventStore(graph);
   const speed = ed25519VerificationsPerSecond();
   const size = await databaseSize(graph);
-  const neo4jPid = neo4jProcess();
+  const neo4jPid = neo4jProcess(options.neo4jUri);
   console.log(
     `machine: ${speed.toFixed(0)} ed25519 verifications/s (${(1e6 / speed).toFixed(0)} µs each); ` +
       `database: ${size.nodes} nodes, ${size.rooms} rooms; Neo4j process: ${neo4jPid ?? 'not on this machine (its CPU not counted)'}`,
@@ -164,9 +166,8 @@ async function databaseSize(graph: Graph): Promise<{ nodes: number; rooms: numbe
   return row ?? { nodes: 0, rooms: 0 };
 }
 
-/** The Neo4j of NEO4J_URI when it listens on this machine. */
-function neo4jProcess(): number | undefined {
-  const uri = process.env.NEO4J_URI;
+/** The Neo4j at `uri` when it listens on this machine. */
+function neo4jProcess(uri: string | undefined): number | undefined {
   if (uri === undefined) return undefined;
   const url = new URL(uri);
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) return undefined;

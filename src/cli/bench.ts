@@ -75,13 +75,13 @@ export async function runBench(args: readonly string[]): Promise<void> {
     const events = Number(values.events ?? 1_000_000);
     return benchBulk({ events, roomVersion: values['room-version']!, dir: BENCH_DIR });
   }
-  const { graph, close } = await connectGraph(loadConfig(process.env).neo4j);
+  const { graph, uri, close } = await connectGraph(loadConfig(process.env).neo4j);
   try {
     await applySchema(graph);
     const store = new EventStore(graph);
     mkdirSync(BENCH_DIR, { recursive: true });
     if (positionals[0] === undefined) {
-      await benchAll(graph, store, { full: values.full!, seconds: Number(values.seconds), limit: Number(values.limit), reuse: values.reuse! });
+      await benchAll(graph, store, { full: values.full!, seconds: Number(values.seconds), limit: Number(values.limit), reuse: values.reuse!, neo4jUri: uri });
     } else if (positionals[0] === 'walk') {
       await benchWalk(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
     } else if (positionals[0] === 'import') {
@@ -92,7 +92,7 @@ export async function runBench(args: readonly string[]): Promise<void> {
       await benchEndpoint(graph, {
         events: Number(values.events ?? 100_000), seconds: Number(values.seconds), limit: Number(values.limit),
         concurrency: values.concurrency!.split(',').map(Number), dir: BENCH_DIR,
-        origins: Number(values.origins), scenarios: values.scenarios!.split(','),
+        origins: Number(values.origins), scenarios: values.scenarios!.split(','), neo4jUri: uri,
       });
     } else if (positionals[0] === 'state') {
       await benchState(store, Number(values.small), Number(values.large), Number(values.runs), Number(values.limit));
@@ -121,7 +121,7 @@ function benchSynapse(): Promise<void> {
 async function benchAll(
   graph: Graph,
   store: EventStore,
-  options: { full: boolean; seconds: number; limit: number; reuse: boolean },
+  options: { full: boolean; seconds: number; limit: number; reuse: boolean; neo4jUri: string },
 ): Promise<void> {
   const sizes = options.full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000];
   const started = new Date();
@@ -144,7 +144,7 @@ async function benchAll(
   });
   console.log(formatWalkTable(walks));
   const endpoint = await benchEndpoint(graph, {
-    events: 100_000, seconds: options.seconds, limit: options.limit, concurrency: [1, 16, 64], dir: BENCH_DIR,
+    events: 100_000, seconds: options.seconds, limit: options.limit, concurrency: [1, 16, 64], dir: BENCH_DIR, neo4jUri: options.neo4jUri,
   });
   const results = {
     date: started.toISOString(),

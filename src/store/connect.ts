@@ -10,6 +10,8 @@ export interface Connection {
   readonly graph: Graph;
   /** The local server's Neo4j Browser URL; undefined when NEO4J_URI names the server. */
   readonly browserUrl: string | undefined;
+  /** The Bolt URI connected to: NEO4J_URI, or the local server's. */
+  readonly uri: string;
   close(): Promise<void>;
 }
 
@@ -18,7 +20,8 @@ export async function connectGraph(
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<Connection> {
   const local = settings.uri ? undefined : await ensureLocalNeo4j(log);
-  const graph = openGraph(local ? { ...settings, uri: local.uri, user: local.user, password: local.password } : { ...settings, uri: settings.uri! });
+  const uri = local ? local.uri : settings.uri!;
+  const graph = openGraph(local ? { ...settings, uri, user: local.user, password: local.password } : { ...settings, uri });
   await verifyConnectivity(graph);
-  return { graph, browserUrl: local?.browserUrl, close: () => graph.driver.close() };
+  return { graph, browserUrl: local?.browserUrl, uri, close: () => graph.driver.close() };
 }
