@@ -9,8 +9,8 @@ import { computeEventId } from '../core/event-hashes';
 import type { MissingEventsRequest } from '../core/missing-events-request';
 import { getRoomVersion } from '../core/room-versions';
 import { loadCypher } from '../store/cypher-files';
-import { EventStore } from '../store/event-store';
-import { type Graph, int, profileDbHits, readTx } from '../store/neo4j';
+import { EventStore, walkBatchParameters } from '../store/event-store';
+import { type Graph, profileDbHits, readTx } from '../store/neo4j';
 import { loadAdjacency, memoryWalk, roundTripFloor, synapseWalk, type RoomAdjacency } from './walk-baselines';
 import { graphRoomTop, requestShapes } from './walk-shapes';
 
@@ -220,11 +220,7 @@ async function walkDbHits(store: EventStore, graph: Graph, request: MissingEvent
     return typeof result === 'number' ? result : Number((result as { dbHits: unknown }).dbHits);
   }
   const { walk } = loadCypher(['walk']);
-  const params = {
-    origin: null, room_id: request.room_id, latest_events: request.latest_events, earliest_events: request.earliest_events,
-    min_depth: int(request.min_depth), limit: int(request.limit),
-  };
-  return readTx(graph, (tx) => profileDbHits(tx, walk, params));
+  return readTx(graph, (tx) => profileDbHits(tx, walk, walkBatchParameters([{ request, origin: null }])));
 }
 
 function sameList(a: readonly string[], b: readonly string[]): boolean {

@@ -15,6 +15,8 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import { markPending, saveEventStates, updateExtremities, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, profileDbHits, readOnce, readTx, rows, writeTx } from './neo4j';
+import { availableParallelism } from 'node:os';
+import { WalkBatching } from './walk-batching';
 import { walkKey, WalkSharing, type WalkSharingMetrics } from './walk-sharing';
 
 const QUERIES = loadCypher([
@@ -59,14 +61,20 @@ export interface WalkedEvent extends EventVisibility {
 /** The walk takes the validated request as it is. */
 export type WalkRequest = MissingEventsRequest;
 
+/** Walks in one query at most: bounds what one query holds (each walk is bounded by its limit). */
+const WALKS_PER_QUERY = 16;
+
 export class EventStore {
   private readonly walks: WalkSharing<SharedWalk>;
+  private readonly batches: WalkBatching<{ request: WalkRequest; origin: string | null }, WalkRow | undefined>;
 
   constructor(readonly graph: Graph, walkMetrics?: WalkSharingMetrics) {
     this.walks = new WalkSharing(walkMetrics);
+    // As many walk queries at once as the driver has connections; the walks that wait for one go out together.
+    this.batches = new WalkBatching((walks) => this.runWalks(walks), graph.maxConnections ?? 2 * availableParallelism(), WALKS_PER_QUERY);
     // The walk with parameters of the types requests send, for a room that does not exist: it plans the walk.
     const warmUp = { room_id: '!warm-up:invalid', latest_events: ['$warm-up'], earliest_events: [], min_depth: 0, limit: 1 };
-    graph.availability?.addWarmUp(QUERIES.walk, walkParameters(warmUp, 'warm-up.invalid'));
+    graph.availability?.addWarmUp(QUERIES.walk, walkBatchParameters([{ request: warmUp, origin: 'warm-up.invalid' }]));
   }
 
   /** The stored room version of each room that is known. */
@@ -162,7 +170,7 @@ export class EventStore {
 
   /** The walk's rows, with nothing in them that depends on who asks (only whether it ran, by `origin`'s rights). */
   private async sharedWalk(request: WalkRequest, origin: string | null): Promise<SharedWalk> {
-    const [row] = await readOnce<WalkRow>(this.graph, QUERIES.walk, walkParameters(request, origin));
+    const row = await this.batches.run({ request, origin });
     if (row === undefined || row.room_version === null) {
       return {
         room: undefined, joinedServers: new Set(), walked: false, events: [], latestNotHeld: row?.latest_not_held ?? request.latest_events,
@@ -193,6 +201,14 @@ export class EventStore {
     };
   }
 
+  /** One query for several walks: each walk's row, in the order asked. */
+  private async runWalks(walks: readonly { request: WalkRequest; origin: string | null }[]): Promise<(WalkRow | undefined)[]> {
+    const found = await readOnce<WalkRow & { index: number }>(this.graph, QUERIES.walk, walkBatchParameters(walks));
+    const rows: (WalkRow | undefined)[] = walks.map(() => undefined);
+    for (const row of found) rows[row.index] = row;
+    return rows;
+  }
+
   /** The room's newest event (greatest depth), or undefined for an unknown room. */
   async latestEvent(roomId: string): Promise<{ event_id: string; depth: number } | undefined> {
     const [row] = await readTx(this.graph, (tx) =>
@@ -203,7 +219,7 @@ export class EventStore {
 
   /** The database hits of one walk, from Neo4j's PROFILE: the work the query did, whatever the machine's load. */
   async walkDbHits(request: WalkRequest, origin: string | null = null): Promise<number> {
-    return readTx(this.graph, (tx) => profileDbHits(tx, QUERIES.walk, walkParameters(request, origin)));
+    return readTx(this.graph, (tx) => profileDbHits(tx, QUERIES.walk, walkBatchParameters([{ request, origin }])));
   }
 
   /** How far a room's import got: its stored events and whether its current state is settled; undefined when unknown. */
@@ -294,13 +310,17 @@ function contentOf(eventId: string | null, pdu: string | null, redactedIn?: Room
   return content;
 }
 
-function walkParameters(request: WalkRequest, origin: string | null) {
+/** cypher/walk.cypher's parameters for these walks: each walk's row carries its index in the list. */
+export function walkBatchParameters(walks: readonly { request: WalkRequest; origin: string | null }[]) {
   return {
-    origin,
-    room_id: request.room_id,
-    latest_events: request.latest_events,
-    earliest_events: request.earliest_events,
-    min_depth: int(request.min_depth),
-    limit: int(request.limit),
+    requests: walks.map(({ request, origin }, index) => ({
+      index,
+      origin,
+      room_id: request.room_id,
+      latest_events: request.latest_events,
+      earliest_events: request.earliest_events,
+      min_depth: int(request.min_depth),
+      limit: int(request.limit),
+    })),
   };
 }

@@ -22,6 +22,8 @@ export interface Graph {
   readonly driver: Driver;
   readonly database: string | undefined;
   readonly queryTimeoutMs?: number;
+  /** The driver's connection pool size, when set (NEO4J_MAX_CONNECTIONS). */
+  readonly maxConnections?: number;
   /** For readOnce: fail at once while Neo4j is known to be gone (src/store/availability.ts). */
   readonly availability?: Neo4jAvailability;
 }
@@ -40,7 +42,7 @@ export function openGraph(settings: Neo4jSettings): Graph {
     ...(settings.maxConnections === undefined ? {} : { maxConnectionPoolSize: settings.maxConnections }),
   });
   const database = settings.database || undefined;
-  return { driver, database, queryTimeoutMs: settings.queryTimeoutMs, availability: new Neo4jAvailability(driver, { database, queryTimeoutMs: settings.queryTimeoutMs }) };
+  return { driver, database, queryTimeoutMs: settings.queryTimeoutMs, maxConnections: settings.maxConnections, availability: new Neo4jAvailability(driver, { database, queryTimeoutMs: settings.queryTimeoutMs }) };
 }
 
 export async function readTx<T>(graph: Graph, work: (tx: ManagedTransaction) => Promise<T>): Promise<T> {

@@ -6,7 +6,6 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Driver, Session } from 'neo4j-driver';
 import { redactEvent } from '../../src/core/redaction';
 import { getRoomVersion } from '../../src/core/room-versions';
 import { generateSigningKey, type SigningKey } from '../../src/core/signing';
@@ -20,14 +19,13 @@ import { FederationRateLimiter } from '../../src/http/rate-limit';
 import { xMatrixAuth } from '../../src/http/x-matrix-auth';
 import { createLogger } from '../../src/logger';
 import { registerRoomKeys } from '../../src/service/demo-room';
-import { loadCypher } from '../../src/store/cypher-files';
 import { EventStore } from '../../src/store/event-store';
 import type { Graph } from '../../src/store/neo4j';
 import { DEFAULT_LIMITS, missingEventsPath, signedPost, startTestService, type Reply, type TestService } from '../helpers/federation';
 import { importLines, openTestGraph } from '../helpers/graph';
 import { addRedaction } from '../helpers/redaction-event';
+import { watchingWalks } from '../helpers/walk-queries';
 
-const WALK = loadCypher(['walk']).walk;
 const VERSION = '11';
 const ALICE = '@alice:hs1.test';
 /** Servers whose users join before the messages (they see them) and after (they get them redacted). */
@@ -44,29 +42,12 @@ const identities = new Map<string, SigningKey>();
 /** Walk queries sent to Neo4j, and a hold on them while `held` is set. */
 const walks = { run: 0, held: undefined as Promise<void> | undefined };
 
-/** The real driver; only sessions' run() is wrapped, to count walks and hold them while the test says so. */
+/** Counts the walk queries and holds them while `walks.held` is set. */
 function countingGraph(real: Graph): Graph {
-  const driver = new Proxy(real.driver, {
-    get(target, property, receiver) {
-      if (property !== 'session') return Reflect.get(target, property, receiver) as unknown;
-      return (...args: Parameters<Driver['session']>) => {
-        const session = target.session(...args);
-        return new Proxy(session, {
-          get(s, p, r) {
-            if (p !== 'run') return Reflect.get(s, p, r) as unknown;
-            return (query: string, ...rest: unknown[]) => {
-              if (query !== WALK) return (s.run as (...a: unknown[]) => unknown)(query, ...rest);
-              walks.run += 1;
-              const held = walks.held;
-              if (held === undefined) return (s.run as (...a: unknown[]) => unknown)(query, ...rest);
-              return held.then(() => (s.run as (...a: unknown[]) => Promise<unknown>)(query, ...rest));
-            };
-          },
-        }) as Session;
-      };
-    },
+  return watchingWalks(real, () => {
+    walks.run += 1;
+    return walks.held;
   });
-  return { ...real, driver };
 }
 
 beforeAll(async () => {

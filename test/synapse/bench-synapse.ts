@@ -32,8 +32,7 @@ import { Importer } from '../../src/importer/importer';
 import { synapsePduLines } from '../../src/importer/synapse-source';
 import { registerRoomKeys } from '../../src/service/demo-room';
 import { loadCypher } from '../../src/store/cypher-files';
-import { EventStore } from '../../src/store/event-store';
-import { int } from '../../src/store/neo4j';
+import { EventStore, walkBatchParameters } from '../../src/store/event-store';
 import { Neo4jServerKeyStore } from '../../src/store/server-key-store';
 import { openTestGraph } from '../helpers/graph';
 import { testNeo4j } from '../helpers/neo4j';
@@ -176,9 +175,9 @@ test('Synapse beside the service: the same signed requests on the same room', as
       const body = JSON.parse(worst.body) as { latest_events: string[]; earliest_events: string[]; limit: number; min_depth: number };
       const session = graph.driver.session({ database: graph.database });
       try {
-        const { summary: profiled } = await session.run(`PROFILE ${loadCypher(['walk']).walk}`, {
-          origin: hs2.serverName, room_id: roomId, latest_events: body.latest_events, earliest_events: [], min_depth: int(0), limit: int(body.limit),
-        });
+        const { summary: profiled } = await session.run(`PROFILE ${loadCypher(['walk']).walk}`, walkBatchParameters([{
+          origin: hs2.serverName, request: { room_id: roomId, latest_events: body.latest_events, earliest_events: [], min_depth: 0, limit: body.limit },
+        }]));
         const lines: string[] = [];
         const visit = (plan: { operatorType: string; dbHits: number; rows: number; arguments: Record<string, unknown>; children: unknown[] }, depth: number) => {
           lines.push(`${' '.repeat(depth)}${plan.operatorType} dbHits ${plan.dbHits} rows ${plan.rows} ${String(plan.arguments.Details ?? '').slice(0, 160)}`);
