@@ -2,6 +2,7 @@
  * The room graph's events: batched import writes, the current state they imply, and the walk. Queries come from
  * cypher/*.cypher; every value crossing into Neo4j is converted here.
  */
+import { availableParallelism } from 'node:os';
 import type { MissingEventsRequest } from '../core/missing-events-request';
 import type { StoredEvent } from '../core/pdu';
 import { eventKind } from '../core/event-kind';
@@ -15,7 +16,6 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import { markPending, saveEventStates, updateExtremities, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, profileDbHits, readOnce, readTx, rows, writeTx } from './neo4j';
-import { availableParallelism } from 'node:os';
 import { WalkBatching } from './walk-batching';
 import { walkKey, WalkSharing, type WalkSharingMetrics } from './walk-sharing';
 
@@ -61,12 +61,18 @@ export interface WalkedEvent extends EventVisibility {
 /** The walk takes the validated request as it is. */
 export type WalkRequest = MissingEventsRequest;
 
+/** A walk to run: the request, and the server asking first (null: no room-access check, e.g. analysts). */
+export interface WalkAsk {
+  readonly request: WalkRequest;
+  readonly origin: string | null;
+}
+
 /** Walks in one query at most: bounds what one query holds (each walk is bounded by its limit). */
 const WALKS_PER_QUERY = 16;
 
 export class EventStore {
   private readonly walks: WalkSharing<SharedWalk>;
-  private readonly batches: WalkBatching<{ request: WalkRequest; origin: string | null }, WalkRow | undefined>;
+  private readonly batches: WalkBatching<WalkAsk, WalkRow | undefined>;
 
   constructor(readonly graph: Graph, walkMetrics?: WalkSharingMetrics) {
     this.walks = new WalkSharing(walkMetrics);
@@ -202,7 +208,7 @@ export class EventStore {
   }
 
   /** One query for several walks: each walk's row, in the order asked. */
-  private async runWalks(walks: readonly { request: WalkRequest; origin: string | null }[]): Promise<(WalkRow | undefined)[]> {
+  private async runWalks(walks: readonly WalkAsk[]): Promise<(WalkRow | undefined)[]> {
     const found = await readOnce<WalkRow & { index: number }>(this.graph, QUERIES.walk, walkBatchParameters(walks));
     const rows: (WalkRow | undefined)[] = walks.map(() => undefined);
     for (const row of found) rows[row.index] = row;
@@ -311,7 +317,7 @@ function contentOf(eventId: string | null, pdu: string | null, redactedIn?: Room
 }
 
 /** cypher/walk.cypher's parameters for these walks: each walk's row carries its index in the list. */
-export function walkBatchParameters(walks: readonly { request: WalkRequest; origin: string | null }[]) {
+export function walkBatchParameters(walks: readonly WalkAsk[]) {
   return {
     requests: walks.map(({ request, origin }, index) => ({
       index,

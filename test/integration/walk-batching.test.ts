@@ -6,7 +6,7 @@
  */
 import type { MissingEventsRequest } from '../../src/core/missing-events-request';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
-import { EventStore } from '../../src/store/event-store';
+import { EventStore, type WalkAsk as Ask } from '../../src/store/event-store';
 import type { Graph } from '../../src/store/neo4j';
 import { importLines, openTestGraph } from '../helpers/graph';
 import { watchingWalks } from '../helpers/walk-queries';
@@ -42,11 +42,6 @@ function roomB(): RoomBuilder {
   r.add({ type: 'm.room.member', state_key: BOB, sender: BOB, content: { membership: 'join' } });
   for (const body of ['b1', 'b2', 'b3']) r.add({ type: 'm.room.message', sender: BOB, content: { msgtype: 'm.text', body } });
   return r;
-}
-
-interface Ask {
-  readonly request: MissingEventsRequest;
-  readonly origin: string | null;
 }
 
 function walkFrom(r: RoomBuilder, latest: BuiltEvent, limit: number, origin: string | null, more: Partial<MissingEventsRequest> = {}): Ask {
