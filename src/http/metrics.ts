@@ -10,6 +10,7 @@ import { Router, type RequestHandler } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import type { KeyFetcherMetrics } from '../federation/key-fetcher';
 import type { ImportSummary } from '../importer/importer';
+import type { WalkBatchingMetrics } from '../store/walk-batching';
 import type { WalkSharingMetrics } from '../store/walk-sharing';
 import { EXACT_PATHS } from './exact-paths';
 import type { PassThroughMetrics } from './pass-through';
@@ -23,8 +24,11 @@ export interface Metrics {
   readonly keys: KeyFetcherMetrics;
   /** For the pass-through to the homeserver: each one's outcome and latency. */
   readonly passThrough: PassThroughMetrics;
-  /** For the event store: walks run, and requests answered by a walk in flight for the same request (a herd). */
-  readonly walks: WalkSharingMetrics;
+  /**
+   * For the event store: walks run, requests answered by a walk in flight for the same request (a herd), and the
+   * queries that carried the walks.
+   */
+  readonly walks: WalkSharingMetrics & WalkBatchingMetrics;
   /** Adds an import's totals (the demo room main.ts imports at start). */
   recordImport(summary: ImportSummary): void;
 }
@@ -96,6 +100,11 @@ export function createMetrics(): Metrics {
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const walkBatches = new Counter({
+    name: 'maxtryx_walk_queries_total',
+    help: 'Walk queries sent to Neo4j; each carries one walk, or several that waited for a connection (walks per query: maxtryx_walks_total{outcome="started"} / this)',
+    registers: [registry],
+  });
   for (const outcome of ['answered', 'failed', 'timed_out'] as const) passed.inc({ outcome }, 0);
   walkQueries.inc({ outcome: 'started' }, 0);
   walkQueries.inc({ outcome: 'shared' }, 0);
@@ -139,9 +148,10 @@ export function createMetrics(): Metrics {
       passedDuration.observe(seconds);
     },
   };
-  const walks: WalkSharingMetrics = {
+  const walks: WalkSharingMetrics & WalkBatchingMetrics = {
     started: () => walkQueries.inc({ outcome: 'started' }),
     shared: () => walkQueries.inc({ outcome: 'shared' }),
+    sent: () => walkBatches.inc(),
   };
   return { registry, count, routes, keys, passThrough, walks, recordImport };
 }

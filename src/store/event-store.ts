@@ -16,7 +16,7 @@ import type { ManagedTransaction } from 'neo4j-driver';
 import { markPending, saveEventStates, updateExtremities, type EventStateRow } from './state-store';
 import { loadCypher } from './cypher-files';
 import { type Graph, int, profileDbHits, readOnce, readTx, rows, writeTx } from './neo4j';
-import { WalkBatching } from './walk-batching';
+import { WalkBatching, type WalkBatchingMetrics } from './walk-batching';
 import { walkKey, WalkSharing, type WalkSharingMetrics } from './walk-sharing';
 
 const QUERIES = loadCypher([
@@ -74,10 +74,11 @@ export class EventStore {
   private readonly walks: WalkSharing<SharedWalk>;
   private readonly batches: WalkBatching<WalkAsk, WalkRow | undefined>;
 
-  constructor(readonly graph: Graph, walkMetrics?: WalkSharingMetrics) {
+  constructor(readonly graph: Graph, walkMetrics?: WalkSharingMetrics & WalkBatchingMetrics) {
     this.walks = new WalkSharing(walkMetrics);
     // As many walk queries at once as the driver has connections; the walks that wait for one go out together.
-    this.batches = new WalkBatching((walks) => this.runWalks(walks), graph.maxConnections ?? 2 * availableParallelism(), WALKS_PER_QUERY);
+    const inFlight = graph.maxConnections ?? 2 * availableParallelism();
+    this.batches = new WalkBatching((walks) => this.runWalks(walks), inFlight, WALKS_PER_QUERY, walkMetrics);
     // The walk with parameters of the types requests send, for a room that does not exist: it plans the walk.
     const warmUp = { room_id: '!warm-up:invalid', latest_events: ['$warm-up'], earliest_events: [], min_depth: 0, limit: 1 };
     graph.availability?.addWarmUp(QUERIES.walk, walkBatchParameters([{ request: warmUp, origin: 'warm-up.invalid' }]));

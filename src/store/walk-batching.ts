@@ -6,6 +6,11 @@
  * per-query work) instead of all of it. Each walk gets its own row, or the batch's error.
  */
 
+/** For GET /metrics: each query sent, with how many walks it carries. */
+export interface WalkBatchingMetrics {
+  sent(walks: number): void;
+}
+
 /** Runs the walks of one batch and returns their results in the same order. */
 export type RunBatch<Walk, Row> = (walks: readonly Walk[]) => Promise<readonly Row[]>;
 
@@ -23,6 +28,7 @@ export class WalkBatching<Walk, Row> {
     private readonly runBatch: RunBatch<Walk, Row>,
     private readonly inFlight: number,
     private readonly batch: number,
+    private readonly metrics?: WalkBatchingMetrics,
   ) {
     if (!(inFlight >= 1 && batch >= 1)) throw new RangeError(`WalkBatching needs inFlight and batch >= 1 (got ${inFlight}, ${batch})`);
   }
@@ -44,6 +50,7 @@ export class WalkBatching<Walk, Row> {
     while (this.running < this.inFlight && this.waiting.length > 0) {
       const taken = this.waiting.splice(0, this.batch);
       this.running += 1;
+      this.metrics?.sent(taken.length);
       void this.send(taken).finally(() => {
         this.running -= 1;
         this.next();

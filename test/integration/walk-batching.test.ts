@@ -6,6 +6,7 @@
  */
 import type { MissingEventsRequest } from '../../src/core/missing-events-request';
 import { RoomBuilder, type BuiltEvent } from '../../src/generator/room-builder';
+import { createMetrics } from '../../src/http/metrics';
 import { EventStore, type WalkAsk as Ask } from '../../src/store/event-store';
 import type { Graph } from '../../src/store/neo4j';
 import { importLines, openTestGraph } from '../helpers/graph';
@@ -86,11 +87,19 @@ it('sends the walks that wait for a query slot as one query, and each gets what 
 
   // All at once, one query slot: the first walk leaves alone, the others wait and leave 16 to a query.
   const sizes: number[] = [];
-  const store = new EventStore(watchingWalks({ ...graph, maxConnections: 1 }, ({ requests }) => void sizes.push(requests.length)));
+  const metrics = createMetrics();
+  const store = new EventStore(watchingWalks({ ...graph, maxConnections: 1 }, ({ requests }) => void sizes.push(requests.length)), metrics.walks);
   const together = await Promise.all(asks.map((ask) => store.missingEvents(ask.request, ask.origin)));
   expect(asks.length).toBe(45);
   expect(sizes).toEqual([1, 16, 16, 12]);
   expect(together).toEqual(alone);
+  // GET /metrics says so: 45 walks started in 4 queries.
+  const exposition = (await metrics.registry.metrics()).split('\n');
+  expect(exposition.filter((line) => /^maxtryx_walk(s|_queries)_total/.test(line))).toEqual([
+    'maxtryx_walks_total{outcome="started"} 45',
+    'maxtryx_walks_total{outcome="shared"} 0',
+    'maxtryx_walk_queries_total 4',
+  ]);
 
   // What the comparison covers: walks that found events, whole and redacted, and walks that found none.
   const pdus = alone.map((answer) => answer.events.length);
