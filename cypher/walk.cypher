@@ -10,7 +10,7 @@
 //   room_version, create_sender, create_event_id, create_pdu, acl_event_id, acl_pdu, acl_redacted, history_visibility,
 //   joined_servers (the room-access facts from the current state; null while the current state is not known),
 //   `walked`: whether the walk ran (see below), and
-//   `events`: at most $limit maps {pdu, redacted, state_id}, oldest first (depth, origin_server_ts, event_id): `pdu`
+//   `events`: at most `limit` maps {pdu, redacted, state_id}, oldest first (depth, origin_server_ts, event_id): `pdu`
 //   as imported, `redacted` whether a redaction applies to it (label Redacted: the caller serves it pruned;
 //   `acl_redacted` the same for the ACL event), `state_id` the summary of the state after the event (null while
 //   it is not known); and
@@ -23,7 +23,7 @@
 //   `room_settling`: whether a follower (src/follow/) has stored events of this room whose effect on the room's
 //   current state is not computed yet (a second at most): room access read now may lag the events, so a caller
 //   that can pass a request on does so rather than refuse it from a current state that is behind.
-// The walk runs only when `origin` could be allowed at all (a joined member, a world_readable room, or no $origin:
+// The walk runs only when `origin` could be allowed at all (a joined member, a world_readable room, or no `origin`:
 // analysts, benchmarks and shared walks whose first caller was allowed); the server ACL, m.federate and the other
 // callers' membership are checked by the caller, which drops the events when they deny an origin.
 // A rejected event is walked through but not returned (the limit counts it, as in Synapse, which drops rejected

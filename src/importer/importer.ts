@@ -413,7 +413,6 @@ export class Importer {
   }
 }
 
-/** A stored event (its PDU as stored, parsed once) as the authorization rules and state resolution read it. */
 /** Stored state events (as the graph holds them, with their verdicts) that the room's authorization reads. */
 function rememberStored(room: RoomStates, rows: readonly { pdu: string; rejected_reason: string | null }[]): void {
   for (const row of rows) {
@@ -422,6 +421,7 @@ function rememberStored(room: RoomStates, rows: readonly { pdu: string; rejected
   }
 }
 
+/** A stored event (its PDU as stored, parsed once) as the authorization rules and state resolution read it. */
 function storedStateEvent(text: string, version: RoomVersion): StateEvent | undefined {
   const pdu = JSON.parse(text) as Record<string, unknown>;
   const result = readPdu(text, pdu, version, { stored: true });
